@@ -1,0 +1,159 @@
+// Package pipeline reads a Dubline manifest: YAML decoding with positions
+// (through yaml.Node), unknown-key detection, ${ENV} expansion, jobsFrom
+// CSV/JSONL import, and merging of defaults into jobs.
+//
+// It checks shapes and types only (is outputQuality an integer?). Whether
+// values are allowed (is 120 a valid outputQuality?) is the planner's job;
+// every value therefore carries the position it came from, so the planner
+// can report file:line:col.
+package pipeline
+
+import (
+	"fmt"
+	"strings"
+	"time"
+)
+
+// Pos is where a value came from. For YAML, Line and Col are 1-based. For a
+// CSV row, Line is the 1-based row number (header = 1) and Col the 1-based
+// column; for JSONL, Line is the line number and Col 0.
+type Pos struct {
+	File string
+	Line int
+	Col  int
+}
+
+func (p Pos) String() string {
+	switch {
+	case p.File == "":
+		return "<defaults>"
+	case p.Line == 0:
+		return p.File
+	case p.Col == 0:
+		return fmt.Sprintf("%s:%d", p.File, p.Line)
+	default:
+		return fmt.Sprintf("%s:%d:%d", p.File, p.Line, p.Col)
+	}
+}
+
+// Field is one manifest value: the value, whether the manifest set it, and
+// where. Path is the user-facing name, e.g. "jobs[3].outputQuality" or
+// "defaults.safety.mode".
+type Field[T any] struct {
+	V    T
+	Set  bool
+	Pos  Pos
+	Path string
+}
+
+// Or returns the value if set, else def.
+func (f Field[T]) Or(def T) T {
+	if f.Set {
+		return f.V
+	}
+	return def
+}
+
+// Diag is one problem (or warning) found in a manifest:
+// "file:line:col: path: message".
+type Diag struct {
+	Pos  Pos
+	Path string
+	Msg  string
+}
+
+func (d Diag) String() string {
+	var b strings.Builder
+	b.WriteString(d.Pos.String())
+	b.WriteString(": ")
+	if d.Path != "" {
+		b.WriteString(d.Path)
+		b.WriteString(": ")
+	}
+	b.WriteString(d.Msg)
+	return b.String()
+}
+
+// Diags is a list of problems; as an error it prints one per line.
+type Diags []Diag
+
+func (ds Diags) Error() string {
+	lines := make([]string, len(ds))
+	for i, d := range ds {
+		lines[i] = d.String()
+	}
+	return strings.Join(lines, "\n")
+}
+
+// Params are the Runware request parameters a manifest may set in
+// `defaults` and override per job. Names are the seed page's names.
+type Params struct {
+	OutputFormat        Field[string]
+	OutputQuality       Field[int]
+	NumberResults       Field[int]
+	OriginalAudioVolume Field[float64] // providerSettings.klingai.originalAudioVolume
+	SoundVolume         Field[float64] // providerSettings.klingai.soundVolume
+	IncludeCost         Field[bool]
+	TTL                 Field[int]
+	WebhookURL          Field[string]
+	UploadEndpoint      Field[string]
+	CheckContent        Field[bool]   // safety.checkContent
+	SafetyMode          Field[string] // safety.mode
+}
+
+// Provider is the `provider` section.
+type Provider struct {
+	URL   Field[string]
+	Model Field[string]
+}
+
+// Output is the `output` section.
+type Output struct {
+	URL        Field[string] // s3://bucket/prefix/, file:///abs/dir/, or a path relative to the manifest
+	Key        Field[string] // key template, default "{id}.{ext}"
+	Endpoint   Field[string] // S3-compatible endpoint
+	Region     Field[string]
+	PathStyle  Field[bool]
+	PresignTTL Field[time.Duration]
+	Staging    Field[string] // s3://bucket/prefix/ for local inputs; default: <output url>/.dubline-staging/
+}
+
+// Limits is the `limits` section.
+type Limits struct {
+	Concurrency Field[int]
+	BudgetUSD   Field[string]        // the decimal text as written; parsed exactly by the planner
+	Deadline    Field[string]        // RFC 3339 time, "HH:MM" wall-clock time, or a Go duration
+	JobTimeout  Field[time.Duration] // per-job poll deadline
+	PriceBasis  Field[string]        // "audio" (default) or "max": price on max(audio, video) seconds
+}
+
+// Job is one video+audio pair after defaults were merged in. Index is its
+// place in the expanded job list (manifest jobs first, then each jobsFrom
+// file in order); Path is "jobs[3]" for manifest jobs and
+// "jobsFrom[0] row 7" style names for imported rows.
+type Job struct {
+	Index        int
+	Path         string
+	Pos          Pos
+	ID           Field[string]
+	Video        Field[string]
+	Audio        Field[string]
+	AudioSeconds Field[float64] // optional; otherwise probed
+	VideoSeconds Field[float64] // optional; otherwise probed when needed
+	Tags         Field[[]string]
+	Params       Params
+}
+
+// Manifest is a decoded manifest. File is the path as given; Dir the
+// directory relative paths (local inputs, jobsFrom, output) resolve against.
+type Manifest struct {
+	File     string
+	Dir      string
+	Version  Field[int]
+	Name     Field[string]
+	Provider Provider
+	Output   Output
+	Limits   Limits
+	Defaults Params
+	Jobs     []Job
+}
