@@ -135,6 +135,7 @@ type Job struct {
 	Index        int
 	Path         string
 	Pos          Pos
+	Dir          string // directory relative local input paths resolve against (the manifest's, or the jobsFrom file's)
 	ID           Field[string]
 	Video        Field[string]
 	Audio        Field[string]

@@ -1,0 +1,157 @@
+// Package runware is the HTTP client for the Runware API, for the one model
+// Dubline drives (KlingAI Lip-Sync, klingai:7@1, async videoInference).
+//
+// This file holds the types shared with the executor; the client's
+// behaviour (batching, polling, retries, error classes) lives beside it.
+package runware
+
+import (
+	"errors"
+	"fmt"
+	"time"
+)
+
+// DefaultURL is the Runware REST endpoint.
+const DefaultURL = "https://api.runware.ai/v1"
+
+// Task is one videoInference submission, built from a planned job.
+// TaskUUID is chosen (and journalled) by the caller before Submit, so that
+// a re-send after an ambiguous failure carries the same UUID.
+type Task struct {
+	TaskUUID            string
+	Model               string
+	Video               string // inputs.video: URL or media UUID
+	Audio               string // inputs.audio: URL or media UUID
+	OutputFormat        string
+	OutputQuality       int
+	NumberResults       int
+	OriginalAudioVolume float64 // providerSettings.klingai.originalAudioVolume
+	SoundVolume         float64 // providerSettings.klingai.soundVolume
+	IncludeCost         bool
+	TTL                 int    // 0: not sent
+	WebhookURL          string // "": not sent
+	UploadEndpoint      string // "": not sent
+	CheckContent        bool
+	SafetyMode          string // "": not sent
+	// Resend marks a submission whose earlier attempt may have reached the
+	// server (e.g. a resumed run found "submitting" in the journal). A
+	// conflictTaskUUID answer then means "accepted earlier".
+	Resend bool
+}
+
+// SubmitResult says how the server took a submission.
+type SubmitResult struct {
+	// Conflict is true when the server answered conflictTaskUUID to a
+	// re-send: the task was accepted by an earlier attempt; poll it.
+	Conflict bool
+	// Attempts is the number of HTTP attempts the submission took.
+	Attempts int
+}
+
+// Item is one generated result of a task (numberResults items in all).
+type Item struct {
+	VideoUUID   string
+	VideoURL    string
+	Seed        int64
+	NSFWContent bool
+	Cost        *float64 // USD, when includeCost was set and the server reported it
+}
+
+// Result is a finished, successful task.
+type Result struct {
+	TaskUUID string
+	Items    []Item
+	// Cost is the sum of the items' reported costs in USD; CostReported
+	// says whether any item reported one.
+	Cost         float64
+	CostReported bool
+}
+
+// Class sorts errors by what the caller should do about them.
+type Class int
+
+const (
+	// Transient: network errors, timeouts, 408/429/500/502/503/504. The
+	// client already retried with backoff; the caller may retry later
+	// with the same taskUUID.
+	Transient Class = iota
+	// Permanent: the request itself is wrong (validation 400, 404,
+	// content policy). Retrying the same request will fail again.
+	Permanent
+	// Fatal: nothing else in the run can succeed (401/403 bad or missing
+	// key, 402 insufficient credits). Stop the run.
+	Fatal
+	// Regenerate: the generation failed on the provider's side
+	// (e.g. timeoutProvider); the old taskUUID is terminal, and a new task
+	// with a new taskUUID may succeed.
+	Regenerate
+	// InFlight: the per-job poll deadline passed; the task is still
+	// running at Runware and must be polled again later, never resubmitted.
+	InFlight
+)
+
+func (c Class) String() string {
+	switch c {
+	case Transient:
+		return "transient"
+	case Permanent:
+		return "permanent"
+	case Fatal:
+		return "fatal"
+	case Regenerate:
+		return "regenerate"
+	case InFlight:
+		return "in-flight"
+	}
+	return fmt.Sprintf("class(%d)", int(c))
+}
+
+// Error is an error reported by the API (or synthesised from a transport
+// failure), already classified. It never contains the API key or a
+// presigned query string.
+type Error struct {
+	Class         Class
+	Code          string // Runware code, e.g. "invalidApiKey", "timeoutProvider"; "" for transport errors
+	Message       string
+	Parameter     string
+	AllowedValues []string
+	HTTPStatus    int // 0 when there was no HTTP response
+	TaskUUID      string
+	RetryAfter    time.Duration // from a Retry-After header, if any
+	Err           error         // underlying transport error, if any
+}
+
+func (e *Error) Error() string {
+	s := e.Class.String()
+	if e.Code != "" {
+		s += " " + e.Code
+	}
+	if e.HTTPStatus != 0 {
+		s += fmt.Sprintf(" (HTTP %d)", e.HTTPStatus)
+	}
+	if e.Parameter != "" {
+		s += " parameter " + e.Parameter
+	}
+	if e.Message != "" {
+		s += ": " + e.Message
+	}
+	if len(e.AllowedValues) > 0 {
+		s += fmt.Sprintf(" (allowed: %v)", e.AllowedValues)
+	}
+	if e.Err != nil && e.Message == "" {
+		s += ": " + e.Err.Error()
+	}
+	return s
+}
+
+func (e *Error) Unwrap() error { return e.Err }
+
+// ClassOf returns the class of err: the Class of a *Error in its chain,
+// Transient for any other non-nil error.
+func ClassOf(err error) Class {
+	var e *Error
+	if errors.As(err, &e) {
+		return e.Class
+	}
+	return Transient
+}
