@@ -64,14 +64,20 @@ type recorder struct {
 	mu     sync.Mutex
 	reqs   []string // "METHOD path"
 	status []int    // status per request, -1 for errors
-	// hook, when set, runs before forwarding; a non-nil response or error
-	// is returned instead of forwarding.
+	// hook, when set, runs before forwarding; n counts earlier requests
+	// with the same method. A non-nil response or error is returned instead
+	// of forwarding.
 	hook func(n int, r *http.Request) (*http.Response, error)
 }
 
 func (rc *recorder) RoundTrip(r *http.Request) (*http.Response, error) {
 	rc.mu.Lock()
-	n := len(rc.reqs)
+	n := 0
+	for _, q := range rc.reqs {
+		if strings.HasPrefix(q, r.Method+" ") {
+			n++
+		}
+	}
 	rc.reqs = append(rc.reqs, r.Method+" "+r.URL.Path)
 	hook := rc.hook
 	rc.mu.Unlock()
