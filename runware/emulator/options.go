@@ -1,0 +1,110 @@
+package emulator
+
+import (
+	"flag"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/dubline/dubline/kling"
+)
+
+// Options configure an Emulator. The zero value is usable: any non-empty
+// key, unlimited balance, 2 s generations.
+type Options struct {
+	APIKey         string        // the accepted key; "" accepts any non-empty key
+	Balance        kling.Price   // account balance; 0 means unlimited
+	Latency        time.Duration // mean generation time per result (default 2s)
+	LatencyJitter  time.Duration // +- uniform jitter
+	QueueDelay     time.Duration // delay before "processing" work (input fetch) starts
+	Seed           int64         // seeds all randomness, so a failing test can be replayed
+	HTTPClient     *http.Client  // fetches inputs, PUTs uploadEndpoint, POSTs webhooks
+	PublicURL      string        // base URL for videoURL/mediaURL; "" derives it from the request Host
+	Limits         *kling.Limits // default &kling.DefaultLimits
+	FFmpeg         bool          // when true and ffmpeg is on PATH, remix the audio and transcode
+	ErrorShape     string        // "errors" (default, documented) or "data"
+	WebhookRetries int           // retries after a failed webhook POST (default 3; negative: none)
+	FaultRates     FaultRates    // random faults for rehearsals
+	Logger         *slog.Logger  // default: discard
+
+	// Probe reads inputs; default probes with ffprobe and sniffs the
+	// container from the first bytes.
+	Probe Prober
+	// DefaultTTL is how long videoURL stays served when the task sets no
+	// ttl (default 24h; Runware does not document it).
+	DefaultTTL time.Duration
+}
+
+// FaultRates are probabilities (0..1) of random faults. Status429,
+// Status503 and Reset apply per API request; Generation and Upload per
+// accepted videoInference task.
+type FaultRates struct {
+	Status429, Status503, Reset, Generation, Upload float64
+}
+
+const (
+	// ErrorShapeErrors reports a failed generation in the errors array
+	// (documented).
+	ErrorShapeErrors = "errors"
+	// ErrorShapeData reports it as a data item with status "error" and an
+	// embedded error object (seen in the official SDKs).
+	ErrorShapeData = "data"
+)
+
+func (o Options) withDefaults() Options {
+	if o.Latency == 0 {
+		o.Latency = 2 * time.Second
+	}
+	if o.HTTPClient == nil {
+		o.HTTPClient = &http.Client{Timeout: 60 * time.Second}
+	}
+	if o.Limits == nil {
+		o.Limits = &kling.DefaultLimits
+	}
+	if o.ErrorShape == "" {
+		o.ErrorShape = ErrorShapeErrors
+	}
+	if o.WebhookRetries == 0 {
+		o.WebhookRetries = 3
+	} else if o.WebhookRetries < 0 {
+		o.WebhookRetries = 0
+	}
+	if o.Logger == nil {
+		o.Logger = slog.New(slog.DiscardHandler)
+	}
+	if o.Probe == nil {
+		o.Probe = defaultProbe
+	}
+	if o.DefaultTTL == 0 {
+		o.DefaultTTL = 24 * time.Hour
+	}
+	return o
+}
+
+// RegisterFlags registers the options `dubline sandbox` exposes on fs,
+// writing into o.
+func (o *Options) RegisterFlags(fs *flag.FlagSet) {
+	fs.StringVar(&o.APIKey, "api-key", o.APIKey, `accepted API key ("" accepts any non-empty key)`)
+	fs.Func("balance", "account balance in USD, e.g. 5 or 0.0924 (0: unlimited)", func(s string) error {
+		p, err := kling.ParseUSD(s)
+		if err != nil {
+			return err
+		}
+		o.Balance = p
+		return nil
+	})
+	if o.Latency == 0 {
+		o.Latency = 2 * time.Second
+	}
+	fs.DurationVar(&o.Latency, "latency", o.Latency, "mean generation time per result")
+	fs.DurationVar(&o.LatencyJitter, "jitter", o.LatencyJitter, "uniform +- jitter on the generation time")
+	fs.DurationVar(&o.QueueDelay, "queue-delay", o.QueueDelay, "delay before a task starts processing")
+	fs.Int64Var(&o.Seed, "seed", o.Seed, "seed for all randomness (replayable runs)")
+	fs.BoolVar(&o.FFmpeg, "ffmpeg", o.FFmpeg, "mix the new audio into the output with ffmpeg (needs ffmpeg on PATH)")
+	fs.StringVar(&o.ErrorShape, "error-shape", ErrorShapeErrors, `how getResponse reports a failed generation: "errors" or "data"`)
+	fs.Float64Var(&o.FaultRates.Status429, "fault-429", o.FaultRates.Status429, "probability of a 429 answer per request")
+	fs.Float64Var(&o.FaultRates.Status503, "fault-503", o.FaultRates.Status503, "probability of a 503 answer per request")
+	fs.Float64Var(&o.FaultRates.Reset, "fault-reset", o.FaultRates.Reset, "probability of a connection reset after a request was handled")
+	fs.Float64Var(&o.FaultRates.Generation, "fault-generation", o.FaultRates.Generation, "probability that a task's generation fails")
+	fs.Float64Var(&o.FaultRates.Upload, "fault-upload", o.FaultRates.Upload, "probability that a task's uploadEndpoint PUT fails")
+}

@@ -1,0 +1,77 @@
+package emulator
+
+import (
+	"fmt"
+	"net/http"
+
+	"github.com/google/uuid"
+
+	"github.com/dubline/dubline/kling"
+)
+
+// submitVideo validates and accepts a videoInference task and starts its
+// generation; the ack carries only taskType and taskUUID.
+func (e *Emulator) submitVideo(f fields, base string) (any, *apiError) {
+	id, ae := taskUUIDOf(f)
+	if ae != nil {
+		return nil, ae
+	}
+	req, ae := validateVideo(f, id)
+	if ae != nil {
+		return nil, ae
+	}
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if e.known[id] {
+		e.stats.DuplicatesRefused++
+		ae := newErr(http.StatusConflict, "conflictTaskUUID", "A task with this taskUUID already exists; taskUUID must be unique per task.")
+		ae.Parameter, ae.Type = "taskUUID", "string"
+		return nil, ae
+	}
+	if e.closed {
+		return nil, newErr(http.StatusServiceUnavailable, "serviceUnavailable", "The emulator is shutting down.")
+	}
+	if least := kling.JobPrice(0, req.NumberResults); e.limited && e.balance < least {
+		return nil, newErr(http.StatusPaymentRequired, "insufficientCredits",
+			fmt.Sprintf("Insufficient credits: balance %s, this task costs at least %s.", e.balance, least))
+	}
+	t := e.newTask(req, base)
+	e.known[id] = true
+	e.tasks[id] = t
+	e.stats.TasksAccepted++
+	e.stats.AcceptedByUUID[id]++
+	e.wg.Add(1)
+	go func() {
+		defer e.wg.Done()
+		e.run(t)
+	}()
+	e.o.Logger.Debug("emulator: task accepted", "taskUUID", id, "results", req.NumberResults)
+	return map[string]any{"taskType": kling.TaskType, "taskUUID": id}, nil
+}
+
+// newTask builds a task and draws its faults and seeds. Caller holds mu.
+func (e *Emulator) newTask(req videoReq, base string) *task {
+	t := &task{req: req, base: base, accepted: e.now()}
+	if f := e.takeFault(kindIs(FaultGeneration)); f != nil {
+		t.genFail = f.Code
+		if t.genFail == "" {
+			t.genFail = "timeoutProvider"
+		}
+	} else if e.chance(e.o.FaultRates.Generation) {
+		t.genFail = "timeoutProvider"
+	}
+	if req.UploadEndpoint != "" {
+		t.uploadFail = e.takeFault(kindIs(FaultUpload)) != nil || e.chance(e.o.FaultRates.Upload)
+	}
+	if f := e.takeFault(kindIs(FaultVideoURL422)); f != nil {
+		t.notReady = f.Delay
+	}
+	for range req.NumberResults {
+		t.items = append(t.items, &item{
+			status:    "processing",
+			seed:      e.rng.Int63n(1 << 31),
+			videoUUID: uuid.Must(uuid.NewRandomFromReader(e.rng)).String(),
+		})
+	}
+	return t
+}
