@@ -1,8 +1,6 @@
-// Package runware is the HTTP client for the Runware API, for the one model
-// Dubline drives (KlingAI Lip-Sync, klingai:7@1, async videoInference).
-//
 // This file holds the types shared with the executor; the client's
 // behaviour (batching, polling, retries, error classes) lives beside it.
+
 package runware
 
 import (

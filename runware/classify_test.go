@@ -1,0 +1,166 @@
+package runware
+
+import (
+	"math/rand/v2"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+)
+
+func contains(s, sub string) bool { return strings.Contains(s, sub) }
+
+func TestClassify(t *testing.T) {
+	cases := []struct {
+		code   string
+		status int
+		want   Class
+	}{
+		// No code: the HTTP status decides.
+		{"", 0, Transient},
+		{"", 408, Transient},
+		{"", 429, Transient},
+		{"", 500, Transient},
+		{"", 502, Transient},
+		{"", 503, Transient},
+		{"", 504, Transient},
+		{"", 520, Transient},
+		{"", 400, Permanent},
+		{"", 404, Permanent},
+		{"", 409, Permanent},
+		{"", 422, Permanent},
+		{"", 401, Fatal},
+		{"", 402, Fatal},
+		{"", 403, Fatal},
+		{"", 200, Permanent},
+		// Auth and money: Fatal whatever the status.
+		{"invalidApiKey", 401, Fatal},
+		{"missingApiKey", 401, Fatal},
+		{"invalidApiKey", 400, Fatal},
+		{"insufficientCredits", 402, Fatal},
+		{"providerInsufficientCredits", 200, Fatal},
+		{"thirdPartyInsufficientCredits", 402, Fatal},
+		{"quotaExceeded", 402, Fatal},
+		{"paymentRequired", 402, Fatal},
+		{"insufficientBalance", 402, Fatal},
+		// Rate limits and server trouble: Transient.
+		{"rateLimitExceeded", 429, Transient},
+		{"inferenceRateLimitExceeded", 429, Transient},
+		{"providerRateLimitExceeded", 200, Transient},
+		{"internalServerError", 500, Transient},
+		{"serviceUnavailable", 503, Transient},
+		{"unknownError", 500, Transient},
+		{"noAvailableServer", 503, Transient},
+		{"requestTimeout", 504, Transient},
+		{"timeout", 504, Transient},
+		// Generation failures: Regenerate.
+		{"timeoutProvider", 200, Regenerate},
+		{"providerTimeout", 200, Regenerate},
+		{"providerGatewayTimeout", 504, Regenerate},
+		{"inferenceError", 200, Regenerate},
+		{"processingFailed", 200, Regenerate},
+		{"taskFailed", 200, Regenerate},
+		{"uploadFailed", 200, Regenerate},
+		{"providerError", 500, Regenerate},
+		// The request or input is wrong: Permanent.
+		{"invalidWidth", 400, Permanent},
+		{"invalidParameter", 400, Permanent},
+		{"missingInputs", 400, Permanent},
+		{"unsupportedDuration", 400, Permanent},
+		{"unknownModel", 400, Permanent},
+		{"modelNotFound", 404, Permanent},
+		{"incompatibleParameters", 400, Permanent},
+		{"valueTooLarge", 400, Permanent},
+		{"validationFailed", 400, Permanent},
+		{"conflictTaskUUID", 409, Permanent},
+		{"downloadFailed", 200, Permanent},
+		{"contentPolicyViolation", 200, Permanent},
+		{"providerContentPolicyViolation", 200, Permanent},
+		{"nsfwContentDetected", 200, Permanent},
+		{"taskNotFound", 404, Permanent},
+		{"taskExpired", 404, Permanent},
+		{"taskFailedOrNotFound", 404, Permanent},
+		// An unknown code falls back to the status.
+		{"somethingNew", 503, Transient},
+		{"somethingNew", 400, Permanent},
+		{"somethingNew", 401, Fatal},
+	}
+	for _, tc := range cases {
+		if got := Classify(tc.code, tc.status); got != tc.want {
+			t.Errorf("Classify(%q, %d) = %v, want %v", tc.code, tc.status, got, tc.want)
+		}
+	}
+}
+
+func TestParseRetryAfter(t *testing.T) {
+	now := time.Date(2026, 11, 24, 12, 0, 0, 0, time.UTC)
+	cases := []struct {
+		in   string
+		want time.Duration
+	}{
+		{"", 0},
+		{"3", 3 * time.Second},
+		{" 120 ", 120 * time.Second},
+		{"0", 0},
+		{"-5", 0},
+		{"soon", 0},
+		{now.Add(7 * time.Second).Format(http.TimeFormat), 7 * time.Second},
+		{now.Add(-time.Minute).Format(http.TimeFormat), 0},
+		{"Tuesday, 24-Nov-26 12:00:05 GMT", 5 * time.Second}, // RFC 850
+	}
+	for _, tc := range cases {
+		if got := parseRetryAfter(tc.in, now); got != tc.want {
+			t.Errorf("parseRetryAfter(%q) = %v, want %v", tc.in, got, tc.want)
+		}
+	}
+}
+
+func TestBackoffBounds(t *testing.T) {
+	j := &jitterSource{r: rand.New(rand.NewPCG(1, 2))}
+	base, max := time.Second, 30*time.Second
+	for attempt := 1; attempt <= 10; attempt++ {
+		nominal := base << (attempt - 1)
+		if nominal > max {
+			nominal = max
+		}
+		lo := time.Duration(float64(nominal) * 0.7)
+		hi := min(time.Duration(float64(nominal)*1.3), max)
+		seenLow, seenHigh := false, false
+		for i := 0; i < 500; i++ {
+			d := backoffDelay(j, base, max, attempt)
+			if d < lo || d > hi {
+				t.Fatalf("attempt %d: delay %v outside [%v, %v]", attempt, d, lo, hi)
+			}
+			seenLow = seenLow || d < nominal
+			seenHigh = seenHigh || d > nominal
+		}
+		if !seenLow || (!seenHigh && nominal < max) {
+			t.Errorf("attempt %d: jitter not spread around %v", attempt, nominal)
+		}
+	}
+}
+
+func TestRetryDelayPrefersRetryAfterCapped(t *testing.T) {
+	j := &jitterSource{r: rand.New(rand.NewPCG(3, 4))}
+	if d := retryDelay(j, time.Second, 30*time.Second, 1, 5*time.Second); d != 5*time.Second {
+		t.Errorf("Retry-After 5s: got %v", d)
+	}
+	if d := retryDelay(j, time.Second, 30*time.Second, 1, time.Hour); d != 30*time.Second {
+		t.Errorf("Retry-After 1h: got %v, want the 30s cap", d)
+	}
+	if d := retryDelay(j, time.Second, 30*time.Second, 3, 0); d < 2800*time.Millisecond || d > 5200*time.Millisecond {
+		t.Errorf("no Retry-After, attempt 3: got %v", d)
+	}
+}
+
+func TestPollIntervalGrowth(t *testing.T) {
+	d := 2 * time.Second
+	want := []time.Duration{3 * time.Second, 4500 * time.Millisecond, 6750 * time.Millisecond,
+		10125 * time.Millisecond, 15 * time.Second, 15 * time.Second}
+	for i, w := range want {
+		d = nextPollInterval(d, 15*time.Second)
+		if d != w {
+			t.Fatalf("step %d: %v, want %v", i, d, w)
+		}
+	}
+}

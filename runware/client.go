@@ -1,0 +1,140 @@
+package runware
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"sync"
+	"sync/atomic"
+
+	"github.com/google/uuid"
+)
+
+// ErrClosed is returned by calls made on (or pending in) a closed Client.
+var ErrClosed = errors.New("runware: client closed")
+
+// Client talks to the Runware REST API. It is safe for concurrent use;
+// create it with New and release its goroutines with Close.
+type Client struct {
+	o      Options
+	jitter jitterSource
+	stats  counters
+
+	ctx    context.Context // cancelled by Close
+	cancel context.CancelFunc
+	wg     sync.WaitGroup
+
+	submits chan *submitReq
+	poll    *poller
+}
+
+// Stats are request counters since New.
+type Stats struct {
+	Requests       int64 // HTTP attempts of every kind
+	SubmitRequests int64 // videoInference POSTs (each carries up to MaxBatch tasks)
+	PollRequests   int64 // getResponse POSTs (each carries up to MaxBatch tasks)
+	OtherRequests  int64 // ping and mediaStorage POSTs
+	Retries        int64 // transport re-sends after a Transient failure
+	TasksSubmitted int64 // Submit calls that reached a batch
+	TaskPolls      int64 // getResponse task objects sent
+	Conflicts      int64 // re-sends answered conflictTaskUUID (accepted earlier)
+}
+
+type counters struct {
+	requests, submitRequests, pollRequests, otherRequests atomic.Int64
+	retries, tasksSubmitted, taskPolls, conflicts         atomic.Int64
+}
+
+// New returns a Client and starts its batcher and poller goroutines.
+func New(o Options) (*Client, error) {
+	if o.APIKey == "" {
+		return nil, errors.New("runware: an API key is required (set RUNWARE_API_KEY)")
+	}
+	o = o.withDefaults()
+	c := &Client{o: o, submits: make(chan *submitReq)}
+	c.jitter.r = o.Rand
+	c.ctx, c.cancel = context.WithCancel(context.Background())
+	c.poll = newPoller(c)
+	c.wg.Add(2)
+	go func() { defer c.wg.Done(); c.runBatcher() }()
+	go func() { defer c.wg.Done(); c.poll.run() }()
+	return c, nil
+}
+
+// Close stops the batcher and the poller and waits for them. Pending
+// Submit and Wait calls return ErrClosed. Close is idempotent.
+func (c *Client) Close() error {
+	c.cancel()
+	c.wg.Wait()
+	return nil
+}
+
+// Stats returns a snapshot of the request counters.
+func (c *Client) Stats() Stats {
+	s := &c.stats
+	return Stats{
+		Requests:       s.requests.Load(),
+		SubmitRequests: s.submitRequests.Load(),
+		PollRequests:   s.pollRequests.Load(),
+		OtherRequests:  s.otherRequests.Load(),
+		Retries:        s.retries.Load(),
+		TasksSubmitted: s.tasksSubmitted.Load(),
+		TaskPolls:      s.taskPolls.Load(),
+		Conflicts:      s.conflicts.Load(),
+	}
+}
+
+func (c *Client) countRequest(kind string) {
+	c.stats.requests.Add(1)
+	switch kind {
+	case kindSubmit:
+		c.stats.submitRequests.Add(1)
+	case kindPoll:
+		c.stats.pollRequests.Add(1)
+	default:
+		c.stats.otherRequests.Add(1)
+	}
+}
+
+// Ping checks that the endpoint answers a ping task (with transport
+// retries). Authentication errors come back Fatal.
+func (c *Client) Ping(ctx context.Context) error {
+	body, err := json.Marshal([]pingRequest{{TaskType: "ping", Ping: true}})
+	if err != nil {
+		return err
+	}
+	data, err := c.callOne(ctx, kindPing, body)
+	if err != nil {
+		return fmt.Errorf("runware ping: %w", err)
+	}
+	for _, it := range data {
+		if it.Pong || it.TaskType == "ping" {
+			return nil
+		}
+	}
+	return fmt.Errorf("runware ping: %w", &Error{Class: Transient, Message: "reply carried no pong"})
+}
+
+// UploadMedia stores media (a URL, a data URI or bare base64) with a
+// mediaStorage upload task and returns the reusable media UUID and URL.
+func (c *Client) UploadMedia(ctx context.Context, media string) (mediaUUID, mediaURL string, err error) {
+	id := uuid.NewString()
+	body, err := json.Marshal([]mediaStorageRequest{{
+		TaskType: "mediaStorage", TaskUUID: id, Operation: "upload", Media: media,
+	}})
+	if err != nil {
+		return "", "", err
+	}
+	data, err := c.callOne(ctx, kindUpload, body)
+	if err != nil {
+		return "", "", fmt.Errorf("runware mediaStorage upload: %w", err)
+	}
+	for _, it := range data {
+		if (it.TaskUUID == id || it.TaskUUID == "") && it.MediaUUID != "" {
+			return it.MediaUUID, it.MediaURL, nil
+		}
+	}
+	return "", "", fmt.Errorf("runware mediaStorage upload: %w",
+		&Error{Class: Transient, TaskUUID: id, Message: "reply carried no mediaUUID"})
+}

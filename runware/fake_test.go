@@ -1,0 +1,116 @@
+package runware
+
+import (
+	"encoding/json"
+	"io"
+	"math/rand/v2"
+	"net/http"
+	"net/http/httptest"
+	"sync"
+	"testing"
+	"time"
+)
+
+// fakeAPI is a scripted Runware stand-in for unit tests: every request is
+// recorded and answered by handle (called with the request's 1-based index
+// and its decoded task objects).
+type fakeAPI struct {
+	mu     sync.Mutex
+	reqs   []fakeReq
+	handle func(n int, tasks []map[string]any, w http.ResponseWriter)
+}
+
+type fakeReq struct {
+	auth, ctype, ua string
+	raw             []byte
+	tasks           []map[string]any
+}
+
+func (f *fakeAPI) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	raw, _ := io.ReadAll(r.Body)
+	var tasks []map[string]any
+	_ = json.Unmarshal(raw, &tasks)
+	f.mu.Lock()
+	f.reqs = append(f.reqs, fakeReq{r.Header.Get("Authorization"), r.Header.Get("Content-Type"), r.Header.Get("User-Agent"), raw, tasks})
+	n := len(f.reqs)
+	h := f.handle
+	f.mu.Unlock()
+	h(n, tasks, w)
+}
+
+func (f *fakeAPI) requests() []fakeReq {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return append([]fakeReq(nil), f.reqs...)
+}
+
+func (f *fakeAPI) count(taskType string) int {
+	n := 0
+	for _, r := range f.requests() {
+		if len(r.tasks) > 0 && r.tasks[0]["taskType"] == taskType {
+			n++
+		}
+	}
+	return n
+}
+
+// writeJSON answers with status and v encoded as JSON.
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	_ = json.NewEncoder(w).Encode(v)
+}
+
+// acks answers every task with an ack.
+func acks(tasks []map[string]any) map[string]any {
+	var data []map[string]any
+	for _, t := range tasks {
+		data = append(data, map[string]any{"taskType": t["taskType"], "taskUUID": t["taskUUID"]})
+	}
+	return map[string]any{"data": data}
+}
+
+// fastOptions are client options scaled down to milliseconds.
+func fastOptions(url string) Options {
+	return Options{
+		URL:              url,
+		APIKey:           "sk-test-SECRET",
+		BatchWindow:      5 * time.Millisecond,
+		PollInitialDelay: 5 * time.Millisecond,
+		PollInterval:     10 * time.Millisecond,
+		PollMaxInterval:  20 * time.Millisecond,
+		JobDeadline:      5 * time.Second,
+		RequestTimeout:   2 * time.Second,
+		MaxAttempts:      4,
+		BackoffBase:      time.Millisecond,
+		BackoffMax:       5 * time.Millisecond,
+		Rand:             rand.New(rand.NewPCG(7, 7)),
+	}
+}
+
+// newFake starts a fake server and a client for it.
+func newFake(t *testing.T, h func(n int, tasks []map[string]any, w http.ResponseWriter), tweak ...func(*Options)) (*fakeAPI, *Client) {
+	t.Helper()
+	f := &fakeAPI{handle: h}
+	srv := httptest.NewServer(f)
+	t.Cleanup(srv.Close)
+	o := fastOptions(srv.URL)
+	for _, fn := range tweak {
+		fn(&o)
+	}
+	c, err := New(o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.Close() })
+	return f, c
+}
+
+func testTask(id string) Task {
+	return Task{
+		TaskUUID: id, Model: "klingai:7@1",
+		Video: "https://media.example/v.mp4", Audio: "https://media.example/a.wav",
+		OutputFormat: "MP4", OutputQuality: 95, NumberResults: 1,
+		OriginalAudioVolume: 0, SoundVolume: 1, IncludeCost: true,
+	}
+}

@@ -1,0 +1,100 @@
+package runware
+
+import (
+	"log/slog"
+	"math/rand/v2"
+	"net/http"
+	"runtime/debug"
+	"time"
+)
+
+// Options configure a Client. Only APIKey is required; every zero field
+// takes the default named in its comment.
+type Options struct {
+	URL        string       // endpoint; default DefaultURL (callers pass manifest/RUNWARE_API_URL overrides)
+	APIKey     string       // required; sent only as "Authorization: Bearer"
+	HTTPClient *http.Client // default: a client with a pooled transport and no overall timeout
+	Logger     *slog.Logger // default: discard
+	UserAgent  string       // default "dubline/<module version>"
+
+	MaxBatch    int           // tasks per POST, for submits and polls (default 50)
+	BatchWindow time.Duration // how long a submit waits to gather a batch (default 10ms)
+
+	PollInitialDelay time.Duration // first poll after Wait starts (default 15s)
+	PollInterval     time.Duration // base interval after the first poll (default 2s), then x1.5 with jitter
+	PollMaxInterval  time.Duration // interval cap (default 15s)
+	PollRoundGap     time.Duration // minimum time between poll rounds (default PollInterval/2)
+	JobDeadline      time.Duration // per-task poll deadline (default 30m); then Wait returns Class InFlight
+
+	RequestTimeout time.Duration // per HTTP request (default 60s)
+	MaxAttempts    int           // transport attempts per submit/upload/ping request (default 6)
+	BackoffBase    time.Duration // first retry delay (default 1s), doubled per attempt
+	BackoffMax     time.Duration // retry delay cap, also caps Retry-After (default 30s)
+
+	Rand *rand.Rand // jitter source; default seeded from the runtime
+}
+
+// Defaults.
+const (
+	DefaultMaxBatch         = 50
+	DefaultBatchWindow      = 10 * time.Millisecond
+	DefaultPollInitialDelay = 15 * time.Second
+	DefaultPollInterval     = 2 * time.Second
+	DefaultPollMaxInterval  = 15 * time.Second
+	DefaultJobDeadline      = 30 * time.Minute
+	DefaultRequestTimeout   = 60 * time.Second
+	DefaultMaxAttempts      = 6
+	DefaultBackoffBase      = 1 * time.Second
+	DefaultBackoffMax       = 30 * time.Second
+)
+
+func (o Options) withDefaults() Options {
+	if o.URL == "" {
+		o.URL = DefaultURL
+	}
+	if o.HTTPClient == nil {
+		t := http.DefaultTransport.(*http.Transport).Clone()
+		t.MaxIdleConns = 64
+		t.MaxIdleConnsPerHost = 32
+		o.HTTPClient = &http.Client{Transport: t}
+	}
+	if o.Logger == nil {
+		o.Logger = slog.New(slog.DiscardHandler)
+	}
+	if o.UserAgent == "" {
+		o.UserAgent = "dubline/" + moduleVersion()
+	}
+	setDefault(&o.MaxBatch, DefaultMaxBatch)
+	setDefault(&o.BatchWindow, DefaultBatchWindow)
+	setDefault(&o.PollInitialDelay, DefaultPollInitialDelay)
+	setDefault(&o.PollInterval, DefaultPollInterval)
+	setDefault(&o.PollMaxInterval, DefaultPollMaxInterval)
+	if o.PollMaxInterval < o.PollInterval {
+		o.PollMaxInterval = o.PollInterval
+	}
+	setDefault(&o.PollRoundGap, o.PollInterval/2)
+	setDefault(&o.JobDeadline, DefaultJobDeadline)
+	setDefault(&o.RequestTimeout, DefaultRequestTimeout)
+	setDefault(&o.MaxAttempts, DefaultMaxAttempts)
+	setDefault(&o.BackoffBase, DefaultBackoffBase)
+	setDefault(&o.BackoffMax, DefaultBackoffMax)
+	if o.Rand == nil {
+		o.Rand = rand.New(rand.NewPCG(rand.Uint64(), rand.Uint64()))
+	}
+	return o
+}
+
+func setDefault[T int | time.Duration](p *T, def T) {
+	if *p <= 0 {
+		*p = def
+	}
+}
+
+func moduleVersion() string {
+	if bi, ok := debug.ReadBuildInfo(); ok {
+		if v := bi.Main.Version; v != "" && v != "(devel)" {
+			return v
+		}
+	}
+	return "dev"
+}

@@ -1,0 +1,364 @@
+package runware
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"strconv"
+	"time"
+)
+
+// waiter is one task being polled for one Wait call. Only the poller
+// goroutine touches its scheduling fields.
+type waiter struct {
+	uuid     string
+	n        int
+	due      time.Time     // next poll
+	interval time.Duration // the interval applied after the next poll
+	deadline time.Time
+	inPoll   bool // a getResponse for it is on the wire
+	solo     bool // poll it alone (a shared poll failed as a whole)
+	done     chan waitOutcome
+}
+
+type waitOutcome struct {
+	res *Result
+	err error
+}
+
+// pollOutcome is the answer to one getResponse POST.
+type pollOutcome struct {
+	chunk []*waiter
+	rep   *reply
+	err   *Error
+}
+
+// poller keeps every waiting task and polls them in shared rounds.
+type poller struct {
+	c         *Client
+	add       chan *waiter
+	remove    chan *waiter
+	results   chan pollOutcome
+	tasks     map[string]*waiter
+	lastRound time.Time
+}
+
+func newPoller(c *Client) *poller {
+	return &poller{
+		c:       c,
+		add:     make(chan *waiter),
+		remove:  make(chan *waiter),
+		results: make(chan pollOutcome),
+		tasks:   make(map[string]*waiter),
+	}
+}
+
+// Wait polls taskUUID until numberResults generations succeeded, the task
+// failed, the per-task deadline (Options.JobDeadline) passed, or ctx ends.
+// Failures are *Error values: the task's own error, classified (Regenerate
+// for provider-side generation failures), or Class InFlight at the
+// deadline: the task is still running at Runware and must be polled again
+// later, never resubmitted. Only one Wait per taskUUID may run at a time.
+func (c *Client) Wait(ctx context.Context, taskUUID string, numberResults int) (*Result, error) {
+	if numberResults < 1 {
+		numberResults = 1
+	}
+	now := time.Now()
+	w := &waiter{
+		uuid:     taskUUID,
+		n:        numberResults,
+		due:      now.Add(c.o.PollInitialDelay),
+		interval: c.o.PollInterval,
+		deadline: now.Add(c.o.JobDeadline),
+		done:     make(chan waitOutcome, 1),
+	}
+	select {
+	case c.poll.add <- w:
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	case <-c.ctx.Done():
+		return nil, ErrClosed
+	}
+	select {
+	case o := <-w.done:
+		return o.res, o.err
+	case <-ctx.Done():
+		select {
+		case c.poll.remove <- w:
+		case <-c.ctx.Done():
+		}
+		return nil, ctx.Err()
+	}
+}
+
+func (p *poller) run() {
+	timer := time.NewTimer(time.Hour)
+	defer timer.Stop()
+	for {
+		timer.Reset(time.Until(p.nextWake()))
+		select {
+		case <-p.c.ctx.Done():
+			for _, w := range p.tasks {
+				p.finish(w, waitOutcome{err: ErrClosed})
+			}
+			return
+		case w := <-p.add:
+			if _, busy := p.tasks[w.uuid]; busy {
+				w.done <- waitOutcome{err: fmt.Errorf("runware: task %s is already being waited for", w.uuid)}
+				continue
+			}
+			p.tasks[w.uuid] = w
+		case w := <-p.remove:
+			if p.tasks[w.uuid] == w {
+				delete(p.tasks, w.uuid)
+			}
+		case o := <-p.results:
+			p.apply(o, time.Now())
+		case now := <-timer.C:
+			p.tick(now)
+		}
+	}
+}
+
+// nextWake is the earliest deadline, or the earliest due poll but not
+// before the round gap has passed since the last round.
+func (p *poller) nextWake() time.Time {
+	wake := time.Now().Add(time.Hour)
+	var due time.Time
+	for _, w := range p.tasks {
+		if w.deadline.Before(wake) {
+			wake = w.deadline
+		}
+		if !w.inPoll && (due.IsZero() || w.due.Before(due)) {
+			due = w.due
+		}
+	}
+	if !due.IsZero() {
+		if gap := p.lastRound.Add(p.c.o.PollRoundGap); due.Before(gap) {
+			due = gap
+		}
+		if due.Before(wake) {
+			wake = due
+		}
+	}
+	return wake
+}
+
+// tick expires tasks past their deadline and, if the round gap allows,
+// polls every task due now (or within half a gap: early is cheaper than a
+// round of its own).
+func (p *poller) tick(now time.Time) {
+	for _, w := range p.tasks {
+		if !now.Before(w.deadline) {
+			p.finish(w, waitOutcome{err: &Error{Class: InFlight, TaskUUID: w.uuid,
+				Message: fmt.Sprintf("still running after %s; poll it again later, do not resubmit", p.c.o.JobDeadline)}})
+		}
+	}
+	gap := p.c.o.PollRoundGap
+	if now.Before(p.lastRound.Add(gap)) {
+		return
+	}
+	horizon := now.Add(gap / 2)
+	var chunk []*waiter
+	for _, w := range p.tasks {
+		if w.inPoll || w.due.After(horizon) {
+			continue
+		}
+		if w.solo {
+			p.dispatch([]*waiter{w})
+			continue
+		}
+		chunk = append(chunk, w)
+		if len(chunk) == p.c.o.MaxBatch {
+			p.dispatch(chunk)
+			chunk = nil
+		}
+	}
+	if len(chunk) > 0 {
+		p.dispatch(chunk)
+	}
+	p.lastRound = now
+}
+
+// dispatch sends one getResponse POST for chunk on its own goroutine; the
+// answer comes back through p.results.
+func (p *poller) dispatch(chunk []*waiter) {
+	c := p.c
+	reqs := make([]getResponseRequest, len(chunk))
+	for i, w := range chunk {
+		w.inPoll = true
+		reqs[i] = getResponseRequest{TaskType: "getResponse", TaskUUID: w.uuid}
+	}
+	c.stats.taskPolls.Add(int64(len(chunk)))
+	c.wg.Add(1)
+	go func() {
+		defer c.wg.Done()
+		o := pollOutcome{chunk: chunk}
+		body, err := json.Marshal(reqs)
+		if err != nil {
+			o.err = &Error{Class: Permanent, Message: "encoding getResponse: " + err.Error()}
+		} else {
+			o.rep, o.err = c.post(c.ctx, kindPoll, body, len(chunk))
+		}
+		select {
+		case p.results <- o:
+		case <-c.ctx.Done():
+		}
+	}()
+}
+
+// apply settles the tasks of one poll answer.
+func (p *poller) apply(o pollOutcome, now time.Time) {
+	live := o.chunk[:0:0]
+	for _, w := range o.chunk {
+		if p.tasks[w.uuid] == w {
+			live = append(live, w)
+		}
+	}
+	if o.err != nil {
+		for _, w := range live {
+			p.requestFailed(w, len(o.chunk), o.err, now)
+		}
+		return
+	}
+	rep := o.rep
+	inChunk := make(map[string]bool, len(o.chunk))
+	for _, w := range o.chunk {
+		inChunk[w.uuid] = true
+	}
+	items := make(map[string][]rawItem, len(live))
+	for _, it := range rep.env.Data {
+		items[it.TaskUUID] = append(items[it.TaskUUID], it)
+	}
+	errs := make(map[string]rawError)
+	for _, e := range rep.env.Errors {
+		if _, dup := errs[e.TaskUUID]; !dup && inChunk[e.TaskUUID] {
+			errs[e.TaskUUID] = e
+		}
+	}
+	reqErr := p.c.requestError(rep, func(id string) bool { return inChunk[id] })
+	for _, w := range live {
+		if e, ok := errs[w.uuid]; ok {
+			p.taskFailed(w, apiError(e, rep.status, p.c.o.APIKey), e.Status == "error", now)
+			continue
+		}
+		its := items[w.uuid]
+		if failed, ok := firstFailure(its); ok {
+			p.taskFailed(w, embeddedError(failed, rep.status, p.c.o.APIKey), true, now)
+			continue
+		}
+		if res := successResult(w.uuid, its); len(res.Items) >= w.n {
+			p.finish(w, waitOutcome{res: res})
+			continue
+		}
+		if len(its) == 0 && reqErr != nil {
+			p.requestFailed(w, len(o.chunk), withTask(reqErr, w.uuid), now)
+			continue
+		}
+		p.reschedule(w, now) // processing, unknown status, or not mentioned
+	}
+}
+
+// taskFailed handles an error reported for this very task. A Transient
+// code with status "error" (or without a code) is a failed generation:
+// Regenerate. A Transient code without it concerns the poll: poll again.
+func (p *poller) taskFailed(w *waiter, e *Error, generation bool, now time.Time) {
+	if e.TaskUUID == "" {
+		e.TaskUUID = w.uuid
+	}
+	if generation && (e.Class == Transient || e.Code == "") {
+		e.Class = Regenerate
+	}
+	if e.Class == Transient {
+		p.reschedule(w, now)
+		return
+	}
+	p.finish(w, waitOutcome{err: e})
+}
+
+// requestFailed handles a failure of the whole poll request.
+func (p *poller) requestFailed(w *waiter, chunkLen int, e *Error, now time.Time) {
+	switch e.Class {
+	case Fatal:
+		p.finish(w, waitOutcome{err: withTask(e, w.uuid)})
+	case Transient:
+		p.reschedule(w, now)
+	default:
+		if chunkLen == 1 {
+			p.finish(w, waitOutcome{err: withTask(e, w.uuid)})
+			return
+		}
+		w.solo = true // find out whether this task is the one at fault
+		p.reschedule(w, now)
+	}
+}
+
+func (p *poller) reschedule(w *waiter, now time.Time) {
+	w.inPoll = false
+	w.due = now.Add(p.c.jitter.spread(w.interval, 0.2))
+	w.interval = nextPollInterval(w.interval, p.c.o.PollMaxInterval)
+}
+
+func (p *poller) finish(w *waiter, o waitOutcome) {
+	delete(p.tasks, w.uuid)
+	w.done <- o
+}
+
+func firstFailure(its []rawItem) (rawItem, bool) {
+	for _, it := range its {
+		if it.Status == "error" {
+			return it, true
+		}
+	}
+	return rawItem{}, false
+}
+
+// successResult collects the success items (deduplicated by videoUUID).
+func successResult(taskUUID string, its []rawItem) *Result {
+	res := &Result{TaskUUID: taskUUID}
+	seen := make(map[string]bool, len(its))
+	for _, it := range its {
+		if it.Status != "success" {
+			continue
+		}
+		item := Item{
+			VideoUUID:   firstNonEmpty(it.VideoUUID, it.MediaUUID),
+			VideoURL:    firstNonEmpty(it.VideoURL, it.MediaURL),
+			Seed:        parseSeed(it.Seed),
+			NSFWContent: it.NSFWContent,
+			Cost:        it.Cost,
+		}
+		if item.VideoUUID != "" {
+			if seen[item.VideoUUID] {
+				continue
+			}
+			seen[item.VideoUUID] = true
+		}
+		if it.Cost != nil {
+			res.Cost += *it.Cost
+			res.CostReported = true
+		}
+		res.Items = append(res.Items, item)
+	}
+	return res
+}
+
+func parseSeed(n json.Number) int64 {
+	if n == "" {
+		return 0
+	}
+	if v, err := n.Int64(); err == nil {
+		return v
+	}
+	if f, err := strconv.ParseFloat(string(n), 64); err == nil {
+		return int64(f)
+	}
+	return 0
+}
+
+func firstNonEmpty(a, b string) string {
+	if a != "" {
+		return a
+	}
+	return b
+}

@@ -1,0 +1,339 @@
+package runware
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+)
+
+func processing(id string) map[string]any {
+	return map[string]any{"taskType": "videoInference", "taskUUID": id, "status": "processing"}
+}
+
+func success(id, video string, cost float64) map[string]any {
+	return map[string]any{"taskType": "videoInference", "taskUUID": id, "status": "success",
+		"videoUUID": video, "videoURL": "https://im.example/" + video + ".mp4", "seed": 1234567, "cost": cost}
+}
+
+func TestWaitPollsUntilSuccess(t *testing.T) {
+	f, c := newFake(t, func(n int, tasks []map[string]any, w http.ResponseWriter) {
+		id := tasks[0]["taskUUID"].(string)
+		if tasks[0]["taskType"] != "getResponse" {
+			t.Errorf("poll task type %v", tasks[0]["taskType"])
+		}
+		if n < 3 {
+			writeJSON(w, 200, map[string]any{"data": []any{processing(id)}})
+			return
+		}
+		writeJSON(w, 200, map[string]any{"data": []any{success(id, "v-1", 0.0462)}})
+	})
+	res, err := c.Wait(context.Background(), "w-1", 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res.Items) != 1 || res.Items[0].VideoURL != "https://im.example/v-1.mp4" || res.Items[0].VideoUUID != "v-1" ||
+		res.Items[0].Seed != 1234567 || !res.CostReported || res.Cost != 0.0462 || res.TaskUUID != "w-1" {
+		t.Fatalf("result %+v", res)
+	}
+	if got := len(f.requests()); got != 3 {
+		t.Errorf("%d polls, want 3", got)
+	}
+}
+
+func TestWaitNumberResults(t *testing.T) {
+	_, c := newFake(t, func(n int, tasks []map[string]any, w http.ResponseWriter) {
+		id := tasks[0]["taskUUID"].(string)
+		items := []any{success(id, "v-a", 0.0462), processing(id)}
+		if n >= 2 {
+			items[1] = success(id, "v-b", 0.0462)
+		}
+		writeJSON(w, 200, map[string]any{"data": items})
+	})
+	res, err := c.Wait(context.Background(), "n-2", 2)
+	if err != nil || len(res.Items) != 2 || res.Cost < 0.0923 || res.Cost > 0.0925 {
+		t.Fatalf("Wait = %+v, %v", res, err)
+	}
+}
+
+func TestWaitFailures(t *testing.T) {
+	cases := []struct {
+		name   string
+		status int
+		body   func(id string) any
+		class  Class
+		code   string
+	}{
+		{"errors[] timeoutProvider", 200, func(id string) any {
+			return map[string]any{"errors": []any{map[string]any{"taskUUID": id, "status": "error", "code": "timeoutProvider", "message": "slow"}}}
+		}, Regenerate, "timeoutProvider"},
+		{"data item with embedded error", 200, func(id string) any {
+			return map[string]any{"data": []any{map[string]any{"taskUUID": id, "status": "error", "error": map[string]any{"code": "inferenceError"}}}}
+		}, Regenerate, "inferenceError"},
+		{"data item status error without detail", 200, func(id string) any {
+			return map[string]any{"data": []any{map[string]any{"taskUUID": id, "status": "error"}}}
+		}, Regenerate, ""},
+		{"generation error with a transient code", 200, func(id string) any {
+			return map[string]any{"errors": []any{map[string]any{"taskUUID": id, "status": "error", "code": "serviceUnavailable"}}}
+		}, Regenerate, "serviceUnavailable"},
+		{"expired task", 404, func(id string) any {
+			return map[string]any{"errors": []any{map[string]any{"taskUUID": id, "code": "taskNotFound", "message": "gone"}}}
+		}, Permanent, "taskNotFound"},
+		{"input download failed", 200, func(id string) any {
+			return map[string]any{"errors": []any{map[string]any{"taskUUID": id, "status": "error", "code": "downloadFailed"}}}
+		}, Permanent, "downloadFailed"},
+		{"401 during polling", 401, func(id string) any {
+			return map[string]any{"errors": []any{map[string]any{"code": "invalidApiKey", "taskType": "authentication"}}}
+		}, Fatal, "invalidApiKey"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			_, c := newFake(t, func(n int, tasks []map[string]any, w http.ResponseWriter) {
+				writeJSON(w, tc.status, tc.body(tasks[0]["taskUUID"].(string)))
+			})
+			_, err := c.Wait(context.Background(), "f-1", 1)
+			var e *Error
+			if !errors.As(err, &e) || e.Class != tc.class || e.Code != tc.code || e.TaskUUID != "f-1" {
+				t.Fatalf("got %#v", err)
+			}
+		})
+	}
+}
+
+func TestWaitDeadlineIsInFlight(t *testing.T) {
+	f, c := newFake(t, func(n int, tasks []map[string]any, w http.ResponseWriter) {
+		writeJSON(w, 200, map[string]any{"data": []any{map[string]any{"taskUUID": tasks[0]["taskUUID"], "status": "queued"}}})
+	}, func(o *Options) { o.JobDeadline = 150 * time.Millisecond })
+	start := time.Now()
+	_, err := c.Wait(context.Background(), "d-1", 1)
+	var e *Error
+	if !errors.As(err, &e) || e.Class != InFlight || e.TaskUUID != "d-1" {
+		t.Fatalf("got %v", err)
+	}
+	if el := time.Since(start); el < 150*time.Millisecond || el > time.Second {
+		t.Errorf("deadline hit after %v", el)
+	}
+	if f.count("videoInference") != 0 {
+		t.Error("the task was resubmitted")
+	}
+	if len(f.requests()) < 3 {
+		t.Errorf("only %d polls before the deadline", len(f.requests()))
+	}
+}
+
+func TestWaitTransientPollFailureRetriesNextRound(t *testing.T) {
+	_, c := newFake(t, func(n int, tasks []map[string]any, w http.ResponseWriter) {
+		id := tasks[0]["taskUUID"].(string)
+		switch n {
+		case 1:
+			w.WriteHeader(502)
+			fmt.Fprint(w, "bad gateway")
+		case 2:
+			writeJSON(w, 429, map[string]any{"errors": []any{map[string]any{"code": "rateLimitExceeded"}}})
+		case 3: // a reply that does not mention the task
+			writeJSON(w, 200, map[string]any{})
+		default:
+			writeJSON(w, 200, map[string]any{"data": []any{success(id, "v", 0.1)}})
+		}
+	})
+	res, err := c.Wait(context.Background(), "p-1", 1)
+	if err != nil || len(res.Items) != 1 {
+		t.Fatalf("Wait = %+v, %v", res, err)
+	}
+	if s := c.Stats(); s.PollRequests != 4 {
+		t.Errorf("stats %+v", s)
+	}
+}
+
+// Many waiting tasks share rounds: each POST carries up to MaxBatch tasks,
+// and the number of requests is far below the number of task polls.
+func TestPollerSharesRounds(t *testing.T) {
+	var polls atomic.Int64
+	f, c := newFake(t, func(n int, tasks []map[string]any, w http.ResponseWriter) {
+		var data []any
+		for _, tk := range tasks {
+			id := tk["taskUUID"].(string)
+			if polls.Add(1) > 200 {
+				data = append(data, success(id, "v-"+id, 0.05))
+			} else {
+				data = append(data, processing(id))
+			}
+		}
+		writeJSON(w, 200, map[string]any{"data": data})
+	}, func(o *Options) { o.MaxBatch = 10 })
+	var wg sync.WaitGroup
+	for i := range 40 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if _, err := c.Wait(context.Background(), fmt.Sprintf("s-%02d", i), 1); err != nil {
+				t.Error(err)
+			}
+		}()
+	}
+	wg.Wait()
+	reqs := f.requests()
+	multi := 0
+	for _, r := range reqs {
+		if len(r.tasks) > 10 {
+			t.Fatalf("a poll carried %d tasks", len(r.tasks))
+		}
+		if len(r.tasks) > 1 {
+			multi++
+		}
+	}
+	s := c.Stats()
+	if s.TaskPolls < 240 || float64(s.PollRequests) > float64(s.TaskPolls)/4 || multi == 0 {
+		t.Errorf("%d requests for %d task polls (%d multi-task)", s.PollRequests, s.TaskPolls, multi)
+	}
+}
+
+// A whole-request 400 on a shared poll is not blamed on every task: the
+// tasks are polled alone and only the bad one fails.
+func TestPollPermanentRequestErrorIsolatesTasks(t *testing.T) {
+	_, c := newFake(t, func(n int, tasks []map[string]any, w http.ResponseWriter) {
+		for _, tk := range tasks {
+			if tk["taskUUID"] == "bad" {
+				writeJSON(w, 400, map[string]any{"errors": []any{map[string]any{"code": "invalidTaskUUID"}}})
+				return
+			}
+		}
+		var data []any
+		for _, tk := range tasks {
+			data = append(data, success(tk["taskUUID"].(string), "v", 0.05))
+		}
+		writeJSON(w, 200, map[string]any{"data": data})
+	}, func(o *Options) { o.PollInitialDelay = 30 * time.Millisecond })
+	var wg sync.WaitGroup
+	errs := map[string]error{}
+	var mu sync.Mutex
+	for _, id := range []string{"good-1", "bad", "good-2"} {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			_, err := c.Wait(context.Background(), id, 1)
+			mu.Lock()
+			errs[id] = err
+			mu.Unlock()
+		}()
+	}
+	wg.Wait()
+	if errs["good-1"] != nil || errs["good-2"] != nil {
+		t.Errorf("good tasks failed: %v %v", errs["good-1"], errs["good-2"])
+	}
+	if ClassOf(errs["bad"]) != Permanent {
+		t.Errorf("bad: %v", errs["bad"])
+	}
+}
+
+func TestWaitContextAndClose(t *testing.T) {
+	_, c := newFake(t, func(n int, tasks []map[string]any, w http.ResponseWriter) {
+		writeJSON(w, 200, map[string]any{"data": []any{processing(tasks[0]["taskUUID"].(string))}})
+	})
+	ctx, cancel := context.WithTimeout(context.Background(), 40*time.Millisecond)
+	defer cancel()
+	if _, err := c.Wait(ctx, "ctx-1", 1); !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("got %v", err)
+	}
+	// The same UUID can be waited for again after a cancelled Wait.
+	done := make(chan error, 1)
+	go func() { _, err := c.Wait(context.Background(), "ctx-1", 1); done <- err }()
+	time.Sleep(30 * time.Millisecond)
+	c.Close()
+	select {
+	case err := <-done:
+		if !errors.Is(err, ErrClosed) {
+			t.Fatalf("after Close: %v", err)
+		}
+	case <-time.After(2 * time.Second):
+		t.Fatal("Wait did not return after Close")
+	}
+	if _, err := c.Submit(context.Background(), testTask("late")); !errors.Is(err, ErrClosed) {
+		t.Errorf("Submit after Close: %v", err)
+	}
+}
+
+func TestPingAndUploadMedia(t *testing.T) {
+	f, c := newFake(t, func(n int, tasks []map[string]any, w http.ResponseWriter) {
+		switch tasks[0]["taskType"] {
+		case "ping":
+			writeJSON(w, 200, map[string]any{"data": []any{map[string]any{"taskType": "ping", "pong": true}}})
+		case "mediaStorage":
+			if n == 2 {
+				w.WriteHeader(503)
+				return
+			}
+			writeJSON(w, 200, map[string]any{"data": []any{map[string]any{"taskType": "mediaStorage",
+				"taskUUID": tasks[0]["taskUUID"], "mediaUUID": "m-1", "mediaURL": "https://im.example/m-1"}}})
+		}
+	})
+	if err := c.Ping(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	id, u, err := c.UploadMedia(context.Background(), "data:audio/wav;base64,UklGRg==")
+	if err != nil || id != "m-1" || u != "https://im.example/m-1" {
+		t.Fatalf("UploadMedia = %q %q %v", id, u, err)
+	}
+	reqs := f.requests()
+	if reqs[2].tasks[0]["operation"] != "upload" || reqs[2].tasks[0]["media"] != "data:audio/wav;base64,UklGRg==" {
+		t.Errorf("upload task %v", reqs[2].tasks[0])
+	}
+}
+
+// The API key and presigned query strings appear in no log line and no
+// error, including transport errors.
+func TestSecretsStayOutOfLogsAndErrors(t *testing.T) {
+	var logs bytes.Buffer
+	var mu sync.Mutex
+	h := slog.NewTextHandler(lockedWriter{&mu, &logs}, &slog.HandlerOptions{Level: slog.LevelDebug})
+	f, c := newFake(t, func(n int, tasks []map[string]any, w http.ResponseWriter) {
+		if n == 1 { // echo the key back in an error message, as a careless server might
+			writeJSON(w, 401, map[string]any{"errors": []any{map[string]any{"code": "invalidApiKey", "message": "key sk-test-SECRET rejected"}}})
+			return
+		}
+		hj, _ := w.(http.Hijacker)
+		conn, _, _ := hj.Hijack()
+		conn.Close() // reset before any reply
+	}, func(o *Options) { o.Logger = slog.New(h); o.MaxAttempts = 2 })
+	task := testTask("s-1")
+	task.UploadEndpoint = "https://bucket.s3.example/out.mp4?X-Amz-Signature=SIGSECRET&X-Amz-Credential=AKIASECRET"
+	task.Video = "https://media.example/v.mp4?X-Amz-Signature=VIDSECRET"
+	_, err1 := c.Submit(context.Background(), task)
+	task.TaskUUID = "s-2"
+	_, err2 := c.Submit(context.Background(), task)
+	if ClassOf(err1) != Fatal || ClassOf(err2) != Transient {
+		t.Fatalf("errors %v / %v", err1, err2)
+	}
+	mu.Lock()
+	text := logs.String() + err1.Error() + err2.Error()
+	mu.Unlock()
+	for _, secret := range []string{"sk-test-SECRET", "SIGSECRET", "AKIASECRET", "VIDSECRET"} {
+		if strings.Contains(text, secret) {
+			t.Errorf("%q leaked:\n%s", secret, text)
+		}
+	}
+	if !strings.Contains(text, "runware request") || !strings.Contains(text, "out.mp4?REDACTED") {
+		t.Errorf("expected debug request logs with redacted URLs:\n%s", text)
+	}
+	if len(f.requests()) != 3 {
+		t.Errorf("%d requests", len(f.requests()))
+	}
+}
+
+type lockedWriter struct {
+	mu *sync.Mutex
+	b  *bytes.Buffer
+}
+
+func (w lockedWriter) Write(p []byte) (int, error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.b.Write(p)
+}
