@@ -1,0 +1,140 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+
+	"github.com/dubline/dubline/kling"
+	"github.com/dubline/dubline/pipeline"
+	"github.com/dubline/dubline/planner"
+)
+
+// planFlags are shared by plan and run.
+type planFlags struct {
+	offline bool
+	budget  string
+	priceOn string
+}
+
+func (f *planFlags) register(fs *flag.FlagSet) {
+	fs.BoolVar(&f.offline, "offline", false, "skip network checks of s3:// and https:// inputs (they need audioSeconds to be priced)")
+	fs.StringVar(&f.budget, "budget", "", "budget in USD, overrides limits.budgetUSD")
+	fs.StringVar(&f.priceOn, "price-on", "", "price on `audio` seconds (the model page's rule) or on `max`(audio, video) seconds")
+}
+
+// buildPlan loads the manifest and plans it. It prints problems to stderr
+// and returns the exit code to use when the plan is nil.
+func buildPlan(ctx context.Context, path string, f planFlags, needPrice bool, e env) (*planner.Plan, int) {
+	m, err := pipeline.Load(path, e.lookup)
+	if err != nil {
+		return nil, reportProblems(err, e)
+	}
+	opt := planner.Options{Offline: f.offline, NeedPrice: needPrice, PriceBasis: f.priceOn}
+	if f.budget != "" {
+		b, err := kling.ParseUSD(f.budget)
+		if err != nil || b == 0 {
+			fmt.Fprintf(e.stderr, "dubline: --budget %q: want a positive dollar amount with at most 4 decimals\n", f.budget)
+			return nil, ExitInvalid
+		}
+		opt.Budget = b
+	}
+	if !f.offline {
+		src, err := s3Source(ctx, m, e)
+		if err != nil {
+			fmt.Fprintf(e.stderr, "dubline: %v\n", err)
+			return nil, ExitInvalid
+		}
+		opt.S3 = src
+	}
+	p, err := planner.Build(ctx, m, opt)
+	if err != nil {
+		return nil, reportProblems(err, e)
+	}
+	return p, ExitOK
+}
+
+// reportProblems prints manifest problems one per line and picks the code.
+func reportProblems(err error, e env) int {
+	var ds pipeline.Diags
+	if errors.As(err, &ds) {
+		for _, d := range ds {
+			fmt.Fprintln(e.stderr, d)
+		}
+		fmt.Fprintf(e.stderr, "dubline: %d problem(s); nothing was submitted\n", len(ds))
+		return ExitInvalid
+	}
+	if errors.Is(err, context.Canceled) {
+		fmt.Fprintln(e.stderr, "dubline: interrupted")
+		return ExitInterrupted
+	}
+	fmt.Fprintf(e.stderr, "dubline: %v\n", err)
+	return ExitInvalid
+}
+
+func printWarnings(p *planner.Plan, e env) {
+	for _, w := range p.Warnings {
+		fmt.Fprintf(e.stderr, "warning: %s\n", w)
+	}
+}
+
+func cmdPlan(ctx context.Context, args []string, e env) int {
+	fs := flag.NewFlagSet("plan", flag.ContinueOnError)
+	var pf planFlags
+	pf.register(fs)
+	asJSON := fs.Bool("json", false, "print the plan as JSON")
+	path, code := oneManifest(fs, args, e)
+	if code >= 0 {
+		return code
+	}
+	return planCommand(ctx, path, pf, *asJSON, e)
+}
+
+// planCommand is `dubline plan` (and `dubline run --dry-run`).
+func planCommand(ctx context.Context, path string, pf planFlags, asJSON bool, e env) int {
+	p, code := buildPlan(ctx, path, pf, true, e)
+	if p == nil {
+		return code
+	}
+	printWarnings(p, e)
+	var err error
+	if asJSON {
+		err = p.WriteJSON(e.stdout)
+	} else {
+		err = p.WriteTable(e.stdout)
+	}
+	if err != nil {
+		fmt.Fprintf(e.stderr, "dubline: %v\n", err)
+		return ExitInternal
+	}
+	if p.OverBudget() {
+		fmt.Fprintf(e.stderr, "dubline: plan total %s is over the budget %s by %s\n", p.Total, p.Budget, p.Total-p.Budget)
+		return ExitOverBudget
+	}
+	return ExitOK
+}
+
+func cmdValidate(ctx context.Context, args []string, e env) int {
+	fs := flag.NewFlagSet("validate", flag.ContinueOnError)
+	path, code := oneManifest(fs, args, e)
+	if code >= 0 {
+		return code
+	}
+	p, code := buildPlan(ctx, path, planFlags{offline: true}, false, e)
+	if p == nil {
+		return code
+	}
+	printWarnings(p, e)
+	fmt.Fprintf(e.stdout, "%s: ok (%d jobs)\n", path, len(p.Jobs))
+	return ExitOK
+}
+
+func cmdSchema(args []string, e env) int {
+	if len(args) > 0 {
+		fmt.Fprintln(e.stderr, "dubline schema: takes no arguments")
+		return ExitInvalid
+	}
+	e.stdout.Write(pipeline.Schema)
+	return ExitOK
+}

@@ -1,0 +1,49 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"path/filepath"
+
+	"github.com/dubline/dubline/executor"
+	"github.com/dubline/dubline/pipeline"
+)
+
+// cmdStatus prints what the journal says. It reads the manifest only for
+// the run name and the default state directory; it touches no network.
+func cmdStatus(ctx context.Context, args []string, e env) int {
+	fs := flag.NewFlagSet("status", flag.ContinueOnError)
+	state := fs.String("state", "", "journal directory (default: .dubline beside the manifest)")
+	asJSON := fs.Bool("json", false, "print JSON")
+	path, code := oneManifest(fs, args, e)
+	if code >= 0 {
+		return code
+	}
+	m, err := pipeline.Load(path, e.lookup)
+	if err != nil {
+		return reportProblems(err, e)
+	}
+	name := m.Name.Or("")
+	if name == "" {
+		base := filepath.Base(m.File)
+		name = base[:len(base)-len(filepath.Ext(base))]
+	}
+	dir := *state
+	if dir == "" {
+		dir = filepath.Join(m.Dir, ".dubline")
+	}
+	rep, err := executor.ReadStatus(dir, name)
+	if err != nil {
+		fmt.Fprintf(e.stderr, "dubline status: %v\n", err)
+		return ExitInternal
+	}
+	if *asJSON {
+		if err := rep.WriteJSON(e.stdout); err != nil {
+			return ExitInternal
+		}
+		return ExitOK
+	}
+	rep.WriteSummary(e.stdout)
+	return ExitOK
+}

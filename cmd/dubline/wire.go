@@ -1,0 +1,193 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"time"
+
+	"github.com/dubline/dubline/executor"
+	"github.com/dubline/dubline/planner"
+	"github.com/dubline/dubline/runware"
+	"github.com/dubline/dubline/runware/emulator"
+	"github.com/dubline/dubline/staging"
+	"github.com/dubline/dubline/storage"
+)
+
+// deps are the parts a run is made of, checked before anything is submitted.
+type deps struct {
+	api      executor.API
+	sink     executor.Sink
+	inputs   executor.Inputs
+	stateDir string
+	secrets  []string
+	closers  []func()
+}
+
+func (d *deps) close() {
+	for i := len(d.closers) - 1; i >= 0; i-- {
+		d.closers[i]()
+	}
+}
+
+// wire builds the Runware client (or the sandbox), the output sink and the
+// input stager, and checks each one: API reachable and key accepted, bucket
+// writable, state directory writable. Any failure is a usage error (exit 2)
+// because nothing has been submitted yet.
+func wire(ctx context.Context, p *planner.Plan, f runFlags, e env) (_ *deps, err error) {
+	d := &deps{}
+	defer func() {
+		if err != nil {
+			d.close()
+		}
+	}()
+	d.stateDir = f.state
+	if d.stateDir == "" {
+		d.stateDir = filepath.Join(p.ManifestDir, ".dubline")
+	}
+	if err := checkWritableDir(d.stateDir); err != nil {
+		return nil, fmt.Errorf("state directory: %w", err)
+	}
+
+	client, err := apiClient(ctx, p, f, e, d)
+	if err != nil {
+		return nil, err
+	}
+	d.api = client
+
+	var s3c *storage.S3
+	needS3 := p.Output.Kind == "s3"
+	for i := range p.Jobs {
+		needS3 = needS3 || p.Jobs[i].Video.Kind == planner.InputS3 || p.Jobs[i].Audio.Kind == planner.InputS3
+	}
+	if needS3 {
+		s3c, err = storage.NewS3(ctx, storage.Config{Endpoint: p.Output.Endpoint, Region: p.Output.Region, PathStyle: p.Output.PathStyle})
+		if err != nil {
+			return nil, fmt.Errorf("S3 configuration: %w", err)
+		}
+	}
+	switch p.Output.Kind {
+	case "s3":
+		if err := s3c.Preflight(ctx, p.Output.Bucket, p.Output.Prefix); err != nil {
+			return nil, fmt.Errorf("output %s: %w", "s3://"+p.Output.Bucket+"/"+p.Output.Prefix, err)
+		}
+		d.sink = sinkAdapter{storage.NewS3Destination(s3c, p.Output.Bucket, p.Output.Prefix)}
+	default:
+		dest, err := storage.NewDirDestination(p.Output.Dir)
+		if err != nil {
+			return nil, fmt.Errorf("output directory: %w", err)
+		}
+		d.sink = sinkAdapter{dest}
+	}
+	in := &staging.Inputs{TTL: p.Output.PresignTTL, Uploader: client, StateDir: d.stateDir}
+	if s3c != nil {
+		in.S3 = s3c
+		in.Staging = p.Output.Staging
+	}
+	d.inputs = in
+	return d, nil
+}
+
+// apiClient returns the Runware client, pointed at the sandbox emulator
+// with --sandbox, and checks it with a ping.
+func apiClient(ctx context.Context, p *planner.Plan, f runFlags, e env, d *deps) (*runware.Client, error) {
+	opt := runware.Options{URL: p.ProviderURL, Logger: e.log}
+	if u, ok := e.lookup("RUNWARE_API_URL"); ok && u != "" {
+		opt.URL = u
+	}
+	if f.sandbox {
+		url, stop, err := startSandbox()
+		if err != nil {
+			return nil, err
+		}
+		d.closers = append(d.closers, stop)
+		opt.URL, opt.APIKey = url, "sandbox"
+		// The sandbox answers in about a second: poll like it.
+		opt.PollInitialDelay, opt.PollInterval, opt.PollMaxInterval = 500*time.Millisecond, 250*time.Millisecond, time.Second
+		fmt.Fprintf(e.stderr, "sandbox: Runware emulator at %s (no lip-sync is done, nothing is billed)\n", url)
+	} else {
+		key, _ := e.lookup("RUNWARE_API_KEY")
+		if key == "" {
+			return nil, errors.New("RUNWARE_API_KEY is not set (use --sandbox to rehearse without an account)")
+		}
+		opt.APIKey = key
+		d.secrets = append(d.secrets, key)
+	}
+	if p.JobTimeout > 0 {
+		opt.JobDeadline = p.JobTimeout
+	}
+	client, err := runware.New(opt)
+	if err != nil {
+		return nil, fmt.Errorf("runware client: %w", err)
+	}
+	d.closers = append(d.closers, func() { client.Close() })
+	pctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	if err := client.Ping(pctx); err != nil {
+		return nil, fmt.Errorf("Runware API at %s: %w", opt.URL, err)
+	}
+	return client, nil
+}
+
+// startSandbox serves an in-process emulator on a loopback port.
+func startSandbox() (string, func(), error) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return "", nil, fmt.Errorf("sandbox: %w", err)
+	}
+	base := "http://" + ln.Addr().String()
+	_, ffmpegErr := exec.LookPath("ffmpeg")
+	em := emulator.New(emulator.Options{
+		APIKey: "sandbox", PublicURL: base, FFmpeg: ffmpegErr == nil,
+		Latency: time.Second, LatencyJitter: 300 * time.Millisecond,
+	})
+	srv := &http.Server{Handler: em, ReadHeaderTimeout: 10 * time.Second}
+	go srv.Serve(ln)
+	stop := func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+		defer cancel()
+		srv.Shutdown(ctx)
+		em.Close()
+	}
+	return base + "/v1", stop, nil
+}
+
+func checkWritableDir(dir string) error {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return fmt.Errorf("cannot create %s: %w", dir, err)
+	}
+	f, err := os.CreateTemp(dir, ".probe-*")
+	if err != nil {
+		return fmt.Errorf("cannot write to %s: %w", dir, err)
+	}
+	name := f.Name()
+	f.Close()
+	return os.Remove(name)
+}
+
+// sinkAdapter makes a storage.Destination an executor.Sink.
+type sinkAdapter struct{ d storage.Destination }
+
+func (s sinkAdapter) UploadURL(ctx context.Context, key, contentType string, ttl time.Duration) (string, error) {
+	return s.d.UploadURL(ctx, key, contentType, ttl)
+}
+
+func (s sinkAdapter) Stat(ctx context.Context, key string) (executor.Object, error) {
+	o, err := s.d.Stat(ctx, key)
+	if errors.Is(err, storage.ErrNotFound) {
+		return executor.Object{}, fmt.Errorf("%w: %w", executor.ErrNotFound, err)
+	}
+	return executor.Object(o), err
+}
+
+func (s sinkAdapter) CopyFromURL(ctx context.Context, srcURL, key, contentType string) (executor.Object, error) {
+	o, err := s.d.CopyFromURL(ctx, srcURL, key, contentType)
+	return executor.Object(o), err
+}
+
+func (s sinkAdapter) String() string { return s.d.String() }

@@ -1,0 +1,60 @@
+package planner
+
+import (
+	"fmt"
+	"sort"
+	"strings"
+
+	"github.com/dubline/dubline/pipeline"
+)
+
+// diags collects problems and warnings while a plan is built.
+type diags struct {
+	errs  pipeline.Diags
+	warns pipeline.Diags
+}
+
+func (d *diags) errf(pos pipeline.Pos, path, format string, args ...any) {
+	d.errs = append(d.errs, pipeline.Diag{Pos: pos, Path: path, Msg: fmt.Sprintf(format, args...)})
+}
+
+func (d *diags) warnf(pos pipeline.Pos, path, format string, args ...any) {
+	d.warns = append(d.warns, pipeline.Diag{Pos: pos, Path: path, Msg: fmt.Sprintf(format, args...)})
+}
+
+// fieldErr reports a problem with a field at its own position and path.
+func fieldErr[T any](d *diags, f pipeline.Field[T], format string, args ...any) {
+	d.errf(f.Pos, f.Path, format, args...)
+}
+
+// sortDiags orders problems by file, line, column so a user reads them
+// top to bottom, and drops exact duplicates (a bad value in `defaults` is
+// reported once, not once per job that inherits it).
+func sortDiags(ds pipeline.Diags) pipeline.Diags {
+	sort.SliceStable(ds, func(i, j int) bool {
+		a, b := ds[i].Pos, ds[j].Pos
+		if a.File != b.File {
+			return a.File < b.File
+		}
+		if a.Line != b.Line {
+			return a.Line < b.Line
+		}
+		return a.Col < b.Col
+	})
+	out := ds[:0]
+	for i, d := range ds {
+		if i > 0 && d == ds[i-1] {
+			continue
+		}
+		out = append(out, d)
+	}
+	return out
+}
+
+func quoteList(vals []string) string {
+	q := make([]string, len(vals))
+	for i, v := range vals {
+		q[i] = v
+	}
+	return strings.Join(q, "|")
+}
