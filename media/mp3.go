@@ -117,28 +117,24 @@ func probeMP3(r io.ReaderAt, size int64, head []byte) (Info, error) {
 	if start >= size {
 		return Info{}, fmt.Errorf("MP3 holds only an ID3 tag, no audio: %w", ErrTruncated)
 	}
-	win, err := readAt(r, size, start, mp3Scan+4096)
-	if err != nil {
-		return Info{}, err
-	}
-	atEnd := start+int64(len(win)) == size
-	pos, h := -1, mpegHeader{}
-	for i := 0; i+4 <= len(win) && i < mp3Scan; i++ {
-		hh, ok := parseMPEGHeader(win[i:])
-		if !ok {
-			continue
+	// Look near the start first (one cached block when remote), then the
+	// whole scan window: encoders put the first frame right after the tag.
+	var (
+		win   []byte
+		atEnd bool
+		pos   = -1
+		h     mpegHeader
+	)
+	for _, n := range []int{8 << 10, mp3Scan + 4096} {
+		win, err = readAt(r, size, start, n)
+		if err != nil {
+			return Info{}, err
 		}
-		next := i + hh.length
-		if next+4 <= len(win) {
-			nh, ok := parseMPEGHeader(win[next:])
-			if !ok || nh.version != hh.version || nh.layer != hh.layer || nh.sampleRate != hh.sampleRate {
-				continue
-			}
-		} else if !(atEnd && (next == len(win) || next == len(win)-128)) {
-			continue
+		atEnd = start+int64(len(win)) == size
+		pos, h = findMPEGFrame(win, atEnd)
+		if pos >= 0 || atEnd {
+			break
 		}
-		pos, h = i, hh
-		break
 	}
 	if pos < 0 {
 		if start == 0 {
@@ -238,4 +234,27 @@ func lameTag(s string) bool {
 		return true
 	}
 	return false
+}
+
+// findMPEGFrame returns the first offset in win where a frame header
+// parses and is followed by another matching one (or by the end of the
+// file, or an ID3v1 tag at the end).
+func findMPEGFrame(win []byte, atEnd bool) (int, mpegHeader) {
+	for i := 0; i+4 <= len(win) && i < mp3Scan; i++ {
+		h, ok := parseMPEGHeader(win[i:])
+		if !ok {
+			continue
+		}
+		next := i + h.length
+		if next+4 <= len(win) {
+			nh, ok := parseMPEGHeader(win[next:])
+			if !ok || nh.version != h.version || nh.layer != h.layer || nh.sampleRate != h.sampleRate {
+				continue
+			}
+		} else if !(atEnd && (next == len(win) || next == len(win)-128)) {
+			continue
+		}
+		return i, h
+	}
+	return -1, mpegHeader{}
 }

@@ -1,9 +1,9 @@
 package media
 
 import (
-	"io"
 	"errors"
 	"fmt"
+	"io"
 	"math"
 	"math/rand"
 	"os"
