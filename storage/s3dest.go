@@ -27,7 +27,7 @@ type s3Dest struct {
 // it through a presigned URL from this process, presigned afresh for every
 // attempt; attempts are retried on 5xx, 429 and network errors and on a 403
 // for an expired URL, with exponential backoff and jitter. After the PUT
-// the object is HEADed and its size checked.
+// the object is HEADed and its size and content type checked.
 func NewS3Destination(s *S3, bucket, prefix string, opts ...Option) Destination {
 	if prefix != "" && !strings.HasSuffix(prefix, "/") {
 		prefix += "/"
@@ -89,6 +89,9 @@ func (d *s3Dest) CopyFromURL(ctx context.Context, srcURL, key, contentType strin
 	}
 	if obj.Size != size {
 		return fail("verify", fmt.Errorf("stored %d bytes, uploaded %d", obj.Size, size))
+	}
+	if contentType != "" && obj.ContentType != contentType {
+		return fail("verify", fmt.Errorf("stored Content-Type %q, want %q", obj.ContentType, contentType))
 	}
 	obj.Key = key
 	return obj, nil
