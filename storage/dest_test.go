@@ -247,7 +247,7 @@ func TestS3DestinationCancel(t *testing.T) {
 func TestDirDestination(t *testing.T) {
 	ctx := context.Background()
 	dir := filepath.Join(t.TempDir(), "results", "es")
-	d, err := NewDirDestination(dir)
+	d, err := NewDirDestination(dir, WithFetchRetry(fastRetry))
 	if err != nil {
 		t.Fatal(err)
 	}
