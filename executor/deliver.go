@@ -1,0 +1,184 @@
+package executor
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"mime"
+	"strings"
+	"time"
+
+	"github.com/dubline/dubline/kling"
+	"github.com/dubline/dubline/planner"
+	"github.com/dubline/dubline/runware"
+)
+
+// buildTask resolves the job's inputs and, for a single result without a
+// user uploadEndpoint, presigns a PUT for the output key. uploading says
+// whether Runware was asked to deliver to our destination.
+func (r *runner) buildTask(ctx context.Context, job *planner.Job) (t runware.Task, uploading bool, err error) {
+	video, err := r.opt.Inputs.URL(ctx, job.Video)
+	if err != nil {
+		return t, false, fmt.Errorf("video %s: %w", job.Video.Raw, err)
+	}
+	audio, err := r.opt.Inputs.URL(ctx, job.Audio)
+	if err != nil {
+		return t, false, fmt.Errorf("audio %s: %w", job.Audio.Raw, err)
+	}
+	q := job.Request
+	t = runware.Task{
+		Model: q.Model, Video: video, Audio: audio,
+		OutputFormat: q.OutputFormat, OutputQuality: q.OutputQuality, NumberResults: max(q.NumberResults, 1),
+		OriginalAudioVolume: q.OriginalAudioVolume, SoundVolume: q.SoundVolume, IncludeCost: q.IncludeCost,
+		TTL: q.TTL, WebhookURL: q.WebhookURL, UploadEndpoint: q.UploadEndpoint,
+		CheckContent: q.CheckContent, SafetyMode: q.SafetyMode,
+	}
+	if t.Model == "" {
+		t.Model = kling.Model
+	}
+	if t.NumberResults == 1 && q.UploadEndpoint == "" && len(job.OutputKeys) == 1 {
+		u, err := r.opt.Sink.UploadURL(ctx, job.OutputKeys[0], kling.ContentType(q.OutputFormat), r.opt.PresignTTL)
+		if err != nil {
+			if ctx.Err() != nil {
+				return t, false, ctx.Err()
+			}
+			r.log.Warn("no upload URL; the result will be copied from videoURL", "job", job.ID, "err", r.scrub.err(err))
+			return t, false, nil
+		}
+		t.UploadEndpoint = u
+		return t, true, nil
+	}
+	return t, false, nil
+}
+
+// existingOutputs returns the job's output keys that already exist.
+func (r *runner) existingOutputs(ctx context.Context, job *planner.Job) ([]string, error) {
+	var found []string
+	for _, key := range job.OutputKeys {
+		_, err := r.opt.Sink.Stat(ctx, key)
+		switch {
+		case err == nil:
+			found = append(found, key)
+		case !errors.Is(err, ErrNotFound):
+			return nil, fmt.Errorf("stat %s: %w", key, err)
+		}
+	}
+	return found, nil
+}
+
+// verifyDone checks the outputs of a job an earlier run finished.
+func (r *runner) verifyDone(ctx context.Context, job *planner.Job) ([]OutputReport, bool, error) {
+	ct := kling.ContentType(job.Request.OutputFormat)
+	var outs []OutputReport
+	for _, key := range job.OutputKeys {
+		obj, err := r.opt.Sink.Stat(ctx, key)
+		if errors.Is(err, ErrNotFound) {
+			return nil, false, nil
+		}
+		if err != nil {
+			return nil, false, fmt.Errorf("stat %s: %w", key, err)
+		}
+		if verified(obj, ct) != nil {
+			return nil, false, nil
+		}
+		outs = append(outs, outputReport(key, obj))
+	}
+	return outs, true, nil
+}
+
+// deliver makes sure every result is stored and verified at its key.
+func (r *runner) deliver(ctx context.Context, w *work, res *runware.Result) ([]OutputReport, error) {
+	ct := kling.ContentType(w.job.Request.OutputFormat)
+	var outs []OutputReport
+	for i, key := range w.job.OutputKeys {
+		if i >= len(res.Items) {
+			return outs, fmt.Errorf("the task returned %d of %d results", len(res.Items), len(w.job.OutputKeys))
+		}
+		obj, err := r.deliverOne(ctx, w, key, ct, res.Items[i].VideoURL)
+		if err != nil {
+			return outs, fmt.Errorf("output %s: %w", key, err)
+		}
+		outs = append(outs, outputReport(key, obj))
+	}
+	return outs, nil
+}
+
+// deliverOne trusts an object Runware PUT via uploadEndpoint only after a
+// Stat; anything else is copied from videoURL at once (it expires).
+func (r *runner) deliverOne(ctx context.Context, w *work, key, ct, videoURL string) (Object, error) {
+	if !w.copy {
+		obj, err := r.opt.Sink.Stat(ctx, key)
+		if err == nil {
+			err = verified(obj, ct)
+		}
+		switch {
+		case err == nil:
+			return obj, nil
+		case errors.Is(err, ErrNotFound):
+			r.log.Info("uploadEndpoint did not deliver; copying from videoURL", "job", w.job.ID, "key", key)
+		default:
+			r.log.Warn("uploaded object missing or wrong; copying from videoURL", "job", w.job.ID, "key", key, "err", r.scrub.err(err))
+		}
+	}
+	if videoURL == "" {
+		return Object{}, errors.New("not in the destination and the result has no videoURL")
+	}
+	if err := r.copyWithRetry(ctx, videoURL, key, ct); err != nil {
+		return Object{}, err
+	}
+	obj, err := r.opt.Sink.Stat(ctx, key)
+	if err != nil {
+		return Object{}, fmt.Errorf("verify after copy: %w", err)
+	}
+	if err := verified(obj, ct); err != nil {
+		return Object{}, fmt.Errorf("verify after copy: %w", err)
+	}
+	return obj, nil
+}
+
+// copyWithRetry copies videoURL to key, retrying with backoff (a fresh
+// result URL can briefly answer 422/502).
+func (r *runner) copyWithRetry(ctx context.Context, videoURL, key, ct string) error {
+	delay := r.opt.CopyBackoff
+	var err error
+	for attempt := 1; ; attempt++ {
+		if _, err = r.opt.Sink.CopyFromURL(ctx, videoURL, key, ct); err == nil {
+			return nil
+		}
+		if attempt >= r.opt.CopyAttempts || ctx.Err() != nil {
+			return fmt.Errorf("copy from videoURL (%d attempts): %w", attempt, err)
+		}
+		t := time.NewTimer(delay)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return fmt.Errorf("copy from videoURL: %w", ctx.Err())
+		case <-t.C:
+		}
+		delay *= 2
+	}
+}
+
+// verified checks an output object: non-empty, expected content type.
+func verified(obj Object, ct string) error {
+	if obj.Size <= 0 {
+		return fmt.Errorf("object is empty")
+	}
+	if !sameMediaType(obj.ContentType, ct) {
+		return fmt.Errorf("object has content type %q, want %q", obj.ContentType, ct)
+	}
+	return nil
+}
+
+func sameMediaType(a, b string) bool {
+	ma, _, errA := mime.ParseMediaType(a)
+	mb, _, errB := mime.ParseMediaType(b)
+	if errA != nil || errB != nil {
+		return strings.EqualFold(strings.TrimSpace(a), strings.TrimSpace(b))
+	}
+	return ma == mb
+}
+
+func outputReport(key string, obj Object) OutputReport {
+	return OutputReport{Key: key, Size: obj.Size, ContentType: obj.ContentType}
+}

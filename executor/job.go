@@ -1,0 +1,329 @@
+package executor
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/dubline/dubline/kling"
+	"github.com/dubline/dubline/runware"
+)
+
+// outcome is how one task attempt ended, as far as the job loop cares.
+type outcome int
+
+const (
+	outDone       outcome = iota // state recorded; nothing more this run
+	outRegenerate                // the task failed terminally; a new task may succeed
+	outStop                      // cancelled or the journal failed; state left as journalled
+)
+
+// step is how a task attempt starts.
+type step struct {
+	uuid   string // "" for a new task
+	resend bool   // re-send uuid (it may have reached the server)
+	poll   bool   // uuid was accepted: only poll it
+}
+
+// work runs one job to a recorded state. It never returns an error: the
+// outcome is in w.rep and the journal.
+func (r *runner) work(runCtx, ctx context.Context, w *work) {
+	defer r.settleEnd(w)
+	switch w.act {
+	case actResume:
+		r.resume(runCtx, ctx, w)
+	case actVerify:
+		outs, ok, err := r.verifyDone(ctx, w.job)
+		switch {
+		case err != nil:
+			w.rep.State, w.rep.ErrorClass, w.rep.ErrorCode = StateFailed, "output", "statFailed"
+			w.rep.ErrorMessage = "could not verify the outputs of the earlier run (not redone): " + r.scrub.err(err)
+		case ok:
+			w.rep.State, w.rep.Skipped, w.rep.Outputs = StateSucceeded, true, outs
+		default:
+			w.rep.Note = joinNote(w.rep.Note, "output missing from the destination; redone")
+			r.fresh(runCtx, ctx, w)
+		}
+	default:
+		r.fresh(runCtx, ctx, w)
+	}
+}
+
+// settleEnd releases the reservation of a job that ended without being
+// billed; a job whose task outcome is unknown keeps it (reported Reserved).
+func (r *runner) settleEnd(w *work) {
+	switch w.rep.State {
+	case StateFailed, StatePending, StateSucceeded, StateUndelivered:
+		r.bud.settle(w.reserved, 0)
+		w.reserved = 0
+	}
+	if w.rep.State != StatePending && w.rep.Finished.IsZero() {
+		w.rep.Finished = r.opt.Now()
+	}
+}
+
+// fresh submits a new task for the job, within the budget.
+func (r *runner) fresh(runCtx, ctx context.Context, w *work) {
+	if r.stopped(runCtx) {
+		return
+	}
+	existing, err := r.existingOutputs(ctx, w.job)
+	if err != nil {
+		r.fail(w, "output", "statFailed", "checking the destination: "+r.scrub.err(err))
+		return
+	}
+	if len(existing) > 0 && !w.known && !r.opt.Overwrite {
+		r.fail(w, "output", "outputExists", fmt.Sprintf("output %q already exists in %s; use --overwrite to replace it",
+			existing[0], r.opt.Sink.String()))
+		return
+	}
+	need := r.bud.scaled(w.job.Estimate)
+	if !r.bud.reserve(need) {
+		spent, reserved, _ := r.bud.snapshot()
+		r.stop(StopBudget, fmt.Sprintf("job %s (reserving %s) would exceed the budget %s (spent %s, reserved %s)",
+			w.job.ID, need, r.opt.Budget, spent, reserved))
+		return
+	}
+	w.reserved = need
+	w.copy = len(existing) > 0 // a stale object must not pass for the new result
+	r.loop(runCtx, ctx, w, step{})
+}
+
+// resume continues a task an earlier run journalled, with its taskUUID.
+func (r *runner) resume(runCtx, ctx context.Context, w *work) {
+	if !r.mayResume(runCtx) {
+		return
+	}
+	js := w.js
+	w.known, w.copy, w.billed = true, js.Copy, js.Billed
+	if !js.Billed {
+		r.bud.force(w.job.Estimate)
+		w.reserved = w.job.Estimate
+	}
+	if js.State == StateSubmitting {
+		r.log.Info("re-sending journalled task", "job", w.job.ID, "task", js.Task)
+		r.loop(runCtx, ctx, w, step{uuid: js.Task, resend: true})
+		return
+	}
+	r.log.Info("polling journalled task", "job", w.job.ID, "task", js.Task, "state", js.State)
+	r.loop(runCtx, ctx, w, step{uuid: js.Task, poll: true})
+}
+
+// loop runs task attempts, replacing a task that failed with a
+// Regenerate-class error by a new one, up to MaxRegenerate times.
+func (r *runner) loop(runCtx, ctx context.Context, w *work, st step) {
+	for regen := 0; ; regen++ {
+		if r.attempt(ctx, w, st) != outRegenerate {
+			return
+		}
+		if regen >= r.opt.MaxRegenerate || r.stopped(runCtx) {
+			return
+		}
+		r.log.Info("regenerating with a new task", "job", w.job.ID, "attempt", regen+2)
+		st = step{}
+	}
+}
+
+// attempt runs one task: journal, submit, poll, deliver.
+func (r *runner) attempt(ctx context.Context, w *work, st step) outcome {
+	if st.poll {
+		w.rep.TaskUUID = st.uuid
+		return r.follow(ctx, w, st.uuid)
+	}
+	task, uploading, err := r.buildTask(ctx, w.job)
+	if err != nil {
+		msg := "resolving inputs: " + r.scrub.err(err)
+		if st.resend { // it may have been accepted: never fail it, re-send next run
+			w.rep.State, w.rep.ErrorClass, w.rep.ErrorMessage = StateSubmitting, "input", msg
+			r.record(w, record{Ev: evSubmitError, Task: st.uuid, Class: "input", Msg: msg})
+			return outDone
+		}
+		r.fail(w, "input", "inputUnavailable", msg)
+		return outDone
+	}
+	w.copy = w.copy || !uploading
+	task.TaskUUID, task.Resend = st.uuid, st.resend
+	if st.uuid == "" {
+		task.TaskUUID = r.opt.NewUUID()
+		// Durable before the request leaves: a crash from here on finds
+		// "submitting" and re-sends this same taskUUID.
+		if !r.record(w, record{Ev: evSubmitting, Task: task.TaskUUID, FP: w.job.Fingerprint, Est: w.job.Estimate, Copy: w.copy}) {
+			return outStop
+		}
+		w.rep.Attempts++
+		w.billed = false
+	}
+	w.rep.TaskUUID, w.rep.State, w.rep.Started = task.TaskUUID, StateSubmitting, r.opt.Now()
+	return r.submit(ctx, w, task)
+}
+
+// submit sends the task and follows it when accepted.
+func (r *runner) submit(ctx context.Context, w *work, task runware.Task) outcome {
+	res, err := r.opt.API.Submit(ctx, task)
+	if err != nil {
+		return r.submitFailed(ctx, w, task.TaskUUID, err)
+	}
+	if res.Conflict {
+		r.log.Info("task was accepted by an earlier attempt; polling it", "job", w.job.ID, "task", task.TaskUUID)
+	}
+	if !r.record(w, record{Ev: evAccepted, Task: task.TaskUUID}) {
+		return outStop
+	}
+	w.rep.State = StateAccepted
+	r.log.Debug("task accepted", "job", w.job.ID, "task", task.TaskUUID, "attempts", res.Attempts)
+	return r.follow(ctx, w, task.TaskUUID)
+}
+
+func (r *runner) submitFailed(ctx context.Context, w *work, uuid string, err error) outcome {
+	cls, code, msg := r.errInfo(err)
+	if ctx.Err() != nil {
+		return outStop // journal says submitting: the next run re-sends this taskUUID
+	}
+	switch runware.ClassOf(err) {
+	case runware.Fatal:
+		r.fail(w, cls, code, msg)
+		r.stop(StopFatal, msg)
+		return outDone
+	case runware.Permanent:
+		r.fail(w, cls, code, msg)
+		return outDone
+	case runware.Regenerate:
+		r.fail(w, cls, code, msg)
+		return outRegenerate
+	}
+	// Transient: it may have been accepted. Keep the taskUUID.
+	w.rep.State, w.rep.ErrorClass, w.rep.ErrorCode, w.rep.ErrorMessage = StateSubmitting, cls, code, msg
+	r.log.Warn("submit failed; the task will be re-sent with the same taskUUID next run", "job", w.job.ID, "task", uuid, "err", msg)
+	r.record(w, record{Ev: evSubmitError, Task: uuid, Class: cls, Code: code, Msg: msg})
+	return outDone
+}
+
+// follow polls an accepted task and delivers its outputs.
+func (r *runner) follow(ctx context.Context, w *work, uuid string) outcome {
+	wctx := ctx
+	if r.plan.JobTimeout > 0 {
+		var cancel context.CancelFunc
+		wctx, cancel = context.WithTimeout(ctx, r.plan.JobTimeout)
+		defer cancel()
+	}
+	res, err := r.opt.API.Wait(wctx, uuid, w.numberResults())
+	if err != nil {
+		return r.waitFailed(ctx, wctx, w, uuid, err)
+	}
+	r.bill(w, res)
+	outs, err := r.deliver(ctx, w, res)
+	if err != nil {
+		msg := r.scrub.err(err)
+		w.rep.State, w.rep.ErrorClass, w.rep.ErrorCode, w.rep.ErrorMessage = StateUndelivered, "output", "deliveryFailed", msg
+		w.rep.Outputs = outs
+		r.log.Warn("output not delivered; the next run polls the same task and retries", "job", w.job.ID, "task", uuid, "err", msg)
+		r.record(w, record{Ev: evUndelivered, Task: uuid, Cost: w.rep.Actual, CostReported: res.CostReported,
+			Class: "output", Code: "deliveryFailed", Msg: msg})
+		if ctx.Err() != nil {
+			return outStop
+		}
+		return outDone
+	}
+	if !r.record(w, record{Ev: evSucceeded, Task: uuid, Outputs: outs, Cost: w.rep.Actual, CostReported: res.CostReported}) {
+		return outStop
+	}
+	w.rep.State, w.rep.Outputs, w.rep.Finished = StateSucceeded, outs, r.opt.Now()
+	w.rep.ErrorClass, w.rep.ErrorCode, w.rep.ErrorMessage = "", "", ""
+	r.log.Info("job succeeded", "job", w.job.ID, "task", uuid, "cost", w.rep.Actual.String(), "estimate", w.job.Estimate.String())
+	return outDone
+}
+
+// bill replaces the job's reservation by the actual cost: the reported
+// cost, else the estimate. A cost recorded by an earlier run (a resumed
+// undelivered task) is not billed again.
+func (r *runner) bill(w *work, res *runware.Result) {
+	actual := w.job.Estimate
+	if res.CostReported {
+		actual = kling.FromUSD(res.Cost)
+	}
+	w.rep.Actual = actual
+	if w.billed {
+		return
+	}
+	r.bud.settle(w.reserved, actual)
+	r.bud.learn(w.job.Estimate, actual)
+	w.reserved, w.billed, w.rep.Billed = 0, true, true
+	if d := actual - w.job.Estimate; d != 0 {
+		r.log.Warn("cost differs from the estimate", "job", w.job.ID, "estimate", w.job.Estimate.String(), "cost", actual.String(), "drift", d.String())
+	}
+}
+
+func (r *runner) waitFailed(ctx, wctx context.Context, w *work, uuid string, err error) outcome {
+	if ctx.Err() != nil {
+		return outStop // journal says accepted: the next run polls it
+	}
+	cls, code, msg := r.errInfo(err)
+	class := runware.ClassOf(err)
+	if wctx.Err() != nil {
+		class, cls, code = runware.InFlight, runware.InFlight.String(), "jobTimeout"
+		msg = fmt.Sprintf("no result within the job timeout %s; polled again by the next run", r.plan.JobTimeout)
+	}
+	switch class {
+	case runware.Regenerate:
+		r.fail(w, cls, code, msg)
+		return outRegenerate
+	case runware.Permanent:
+		r.fail(w, cls, code, msg)
+		return outDone
+	case runware.Fatal:
+		r.stop(StopFatal, msg)
+	}
+	w.rep.State, w.rep.ErrorClass, w.rep.ErrorCode, w.rep.ErrorMessage = StateInflight, cls, code, msg
+	r.log.Warn("task still in flight; the next run polls it", "job", w.job.ID, "task", uuid, "err", msg)
+	r.record(w, record{Ev: evInflight, Task: uuid, Class: cls, Code: code, Msg: msg})
+	return outDone
+}
+
+// fail journals a terminal failure of the job's current attempt.
+func (r *runner) fail(w *work, class, code, msg string) {
+	w.rep.State, w.rep.ErrorClass, w.rep.ErrorCode, w.rep.ErrorMessage = StateFailed, class, code, msg
+	w.rep.Finished = r.opt.Now()
+	r.log.Warn("job failed", "job", w.job.ID, "task", w.rep.TaskUUID, "class", class, "code", code, "err", msg)
+	r.record(w, record{Ev: evFailed, Task: w.rep.TaskUUID, Class: class, Code: code, Msg: msg})
+}
+
+// record appends records durably. On failure the run stops (exit 1): the
+// executor must not act on a state it could not write down.
+func (r *runner) record(w *work, recs ...record) bool {
+	for i := range recs {
+		if recs[i].T.IsZero() {
+			recs[i].T = r.opt.Now()
+		}
+		if w != nil && recs[i].Job == "" {
+			recs[i].Job = w.job.ID
+		}
+	}
+	if err := r.j.append(recs...); err != nil {
+		r.stop(StopInternal, r.scrub.err(err))
+		return false
+	}
+	return true
+}
+
+// errInfo describes an error for the report and journal, scrubbed.
+func (r *runner) errInfo(err error) (class, code, msg string) {
+	var e *runware.Error
+	if errors.As(err, &e) {
+		return e.Class.String(), e.Code, r.scrub.err(err)
+	}
+	return runware.ClassOf(err).String(), "", r.scrub.err(err)
+}
+
+func (w *work) numberResults() int {
+	if n := len(w.job.OutputKeys); n > 0 {
+		return n
+	}
+	return max(w.job.Request.NumberResults, 1)
+}
+
+func joinNote(a, b string) string {
+	if a == "" {
+		return b
+	}
+	return a + "; " + b
+}

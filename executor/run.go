@@ -1,0 +1,246 @@
+package executor
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"time"
+
+	"golang.org/x/sync/errgroup"
+
+	"github.com/dubline/dubline/kling"
+	"github.com/dubline/dubline/planner"
+)
+
+// Reasons a run stopped early (Report.StoppedBy).
+const (
+	StopBudget    = "budget"
+	StopFatal     = "fatal"
+	StopInterrupt = "interrupt"
+	StopDeadline  = "deadline"
+	StopInternal  = "internal"
+)
+
+// Exit codes of `dubline run` (contract).
+const (
+	ExitOK          = 0
+	ExitInternal    = 1
+	ExitFailed      = 3
+	ExitBudget      = 4
+	ExitInterrupted = 130
+)
+
+// Run executes the selected jobs of plan and reports what happened. It
+// returns an error only when it could not start (bad options, unknown ids,
+// journal unreadable or locked); everything after that is in the Report,
+// including its ExitCode.
+func Run(ctx context.Context, plan *planner.Plan, opt Options) (*Report, error) {
+	if plan == nil {
+		return nil, errors.New("executor: nil plan")
+	}
+	opt, err := opt.withDefaults(plan)
+	if err != nil {
+		return nil, err
+	}
+	jobs, err := selectJobs(plan, opt)
+	if err != nil {
+		return nil, err
+	}
+	j, data, err := openJournal(JournalPath(opt.StateDir, plan.Name))
+	if err != nil {
+		return nil, fmt.Errorf("executor: %w", err)
+	}
+	r := &runner{
+		plan: plan, opt: opt, log: opt.Logger, j: j,
+		scrub: scrubber{secrets: opt.Secrets},
+		bud:   &budget{limit: opt.Budget},
+	}
+	r.report.Warnings = data.warnings
+	for _, w := range data.warnings {
+		r.log.Warn("journal torn tail ignored", "warning", w)
+	}
+	r.plan_(jobs, data)
+	r.run(ctx)
+	if err := j.close(); err != nil && r.report.StoppedBy != StopInternal {
+		r.stop(StopInternal, fmt.Sprintf("close journal: %v", err))
+	}
+	r.finishReport(ctx)
+	return &r.report, nil
+}
+
+// runner is the state of one Run.
+type runner struct {
+	plan   *planner.Plan
+	opt    Options
+	log    *slog.Logger
+	scrub  scrubber
+	j      *journal
+	bud    *budget
+	works  []*work
+	report Report
+
+	deadlineHit bool
+
+	stopMu  sync.Mutex
+	stopBy  string
+	stopMsg string
+}
+
+// work is one selected job in this run.
+type work struct {
+	job      *planner.Job
+	js       *jobState // nil: unknown to the journal
+	act      action
+	rep      JobReport
+	reserved kling.Price // budget held by this job
+	known    bool        // the journal saw it submitted: outputs at its keys are ours
+	billed   bool        // its current task's cost is already recorded (resumed undelivered)
+	copy     bool        // outputs must be copied from videoURL, a Stat is no proof
+	launched bool
+}
+
+// plan_ decides the action for every selected job.
+func (r *runner) plan_(jobs []*planner.Job, data *journalData) {
+	for _, job := range jobs {
+		js := data.states[job.ID]
+		act, ok, note := decide(job, js, r.opt.Only)
+		if !ok {
+			continue
+		}
+		w := &work{job: job, js: js, act: act}
+		w.rep = JobReport{ID: job.ID, State: StatePending, Estimated: job.Estimate, Note: note}
+		if js != nil {
+			w.known = js.Submitted
+			w.rep.TaskUUID, w.rep.Attempts = js.Task, js.Tasks
+			if js.inFlight() {
+				w.rep.State = js.State
+				w.rep.ErrorClass, w.rep.ErrorCode, w.rep.ErrorMessage = js.Class, js.Code, js.Msg
+			}
+		}
+		r.works = append(r.works, w)
+	}
+}
+
+// run journals the plan, then dispatches jobs (in-flight ones first) on a
+// bounded errgroup. A job never returns an error to the group: one job's
+// failure must not cancel the others.
+func (r *runner) run(ctx context.Context) {
+	r.report.Run, r.report.Started = r.plan.Name, r.opt.Now()
+	runCtx := ctx
+	if !r.plan.Deadline.IsZero() {
+		var cancel context.CancelFunc
+		runCtx, cancel = context.WithDeadline(ctx, r.plan.Deadline)
+		defer cancel()
+	}
+	// In-flight jobs outlive a cancellation by the grace period, so they
+	// can record their state; no new submission starts after it.
+	jobCtx, cancelJobs := context.WithCancel(context.WithoutCancel(ctx))
+	defer cancelJobs()
+	stopGrace := context.AfterFunc(runCtx, func() { time.AfterFunc(r.opt.Grace, cancelJobs) })
+	defer stopGrace()
+
+	if !r.record(nil, r.plannedRecords()...) {
+		return
+	}
+	g := new(errgroup.Group)
+	g.SetLimit(r.opt.Concurrency)
+	for _, pass := range []bool{true, false} {
+		for _, w := range r.works {
+			if (w.act == actResume) != pass {
+				continue
+			}
+			if r.stopped(runCtx) && !(pass && r.mayResume(runCtx)) {
+				break
+			}
+			w.launched = true
+			g.Go(func() error {
+				r.work(runCtx, jobCtx, w)
+				return nil
+			})
+		}
+	}
+	_ = g.Wait()
+	r.deadlineHit = ctx.Err() == nil && runCtx.Err() != nil
+	r.report.Finished = r.opt.Now()
+}
+
+// plannedRecords announces jobs the journal does not know yet, or whose
+// fingerprint changed while they were still unsubmitted.
+func (r *runner) plannedRecords() []record {
+	recs := []record{{T: r.opt.Now(), Ev: evRun, Run: r.plan.Name}}
+	for _, w := range r.works {
+		if w.js == nil || (w.js.State == StatePending && w.js.FP != w.job.Fingerprint) {
+			recs = append(recs, record{T: r.opt.Now(), Ev: evPlanned, Job: w.job.ID, FP: w.job.Fingerprint, Est: w.job.Estimate})
+		}
+	}
+	return recs
+}
+
+// stop records the first reason the run stops starting new work.
+func (r *runner) stop(reason, msg string) {
+	r.stopMu.Lock()
+	defer r.stopMu.Unlock()
+	if r.stopBy == "" || reason == StopInternal && r.stopBy != StopInternal {
+		r.stopBy, r.stopMsg = reason, msg
+		r.log.Warn("run stopping", "reason", reason, "err", msg)
+	}
+}
+
+func (r *runner) stopReason() (string, string) {
+	r.stopMu.Lock()
+	defer r.stopMu.Unlock()
+	return r.stopBy, r.stopMsg
+}
+
+// stopped reports whether new submissions must not start.
+func (r *runner) stopped(runCtx context.Context) bool {
+	by, _ := r.stopReason()
+	return by != "" || runCtx.Err() != nil
+}
+
+// mayResume reports whether journalled in-flight tasks may still be
+// resumed: a budget stop does not prevent it (they were committed by an
+// earlier run); an interrupt, a fatal error or a journal failure does.
+func (r *runner) mayResume(runCtx context.Context) bool {
+	by, _ := r.stopReason()
+	return runCtx.Err() == nil && (by == "" || by == StopBudget)
+}
+
+// finishReport collects job reports, totals and the exit code.
+func (r *runner) finishReport(ctx context.Context) {
+	for _, w := range r.works {
+		r.report.Jobs = append(r.report.Jobs, w.rep)
+	}
+	_, reserved, _ := r.bud.snapshot()
+	r.report.total(r.opt.Budget, reserved)
+	by, msg := r.stopReason()
+	allDone := r.report.Totals.Succeeded == r.report.Totals.Jobs
+	switch {
+	case by == StopInternal:
+	case ctx.Err() != nil && !allDone:
+		by, msg = StopInterrupt, ""
+	case r.deadlineHit && !allDone:
+		by, msg = StopDeadline, "plan deadline "+r.plan.Deadline.Format(time.RFC3339)+" reached"
+	}
+	r.report.StoppedBy, r.report.FatalError = by, msg
+	r.report.ExitCode = exitCode(by, r.report.Totals)
+}
+
+func exitCode(stoppedBy string, t Totals) int {
+	switch stoppedBy {
+	case StopInternal:
+		return ExitInternal
+	case StopInterrupt, StopDeadline:
+		return ExitInterrupted
+	case StopFatal:
+		return ExitFailed
+	case StopBudget:
+		return ExitBudget
+	}
+	if t.Succeeded < t.Jobs {
+		return ExitFailed
+	}
+	return ExitOK
+}

@@ -1,0 +1,28 @@
+package executor
+
+import (
+	"regexp"
+
+	"github.com/dubline/dubline/internal/redact"
+)
+
+// urlPattern finds URLs inside free text (error messages quote them).
+var urlPattern = regexp.MustCompile(`[A-Za-z][A-Za-z0-9+.-]*://[^\s"'<>]+`)
+
+// scrubber removes secrets from text bound for logs, journal and report.
+type scrubber struct{ secrets []string }
+
+func (s scrubber) text(t string) string {
+	t = urlPattern.ReplaceAllStringFunc(t, redact.URL)
+	for _, sec := range s.secrets {
+		t = redact.Secret(t, sec)
+	}
+	return t
+}
+
+func (s scrubber) err(err error) string {
+	if err == nil {
+		return ""
+	}
+	return s.text(err.Error())
+}
