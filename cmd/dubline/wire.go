@@ -126,7 +126,7 @@ func apiClient(ctx context.Context, p *planner.Plan, f runFlags, e env, d *deps)
 		return nil, fmt.Errorf("runware client: %w", err)
 	}
 	d.closers = append(d.closers, func() { client.Close() })
-	pctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	pctx, cancel := context.WithTimeout(ctx, 10*time.Second) // retries a blip, fails fast on a dead endpoint
 	defer cancel()
 	if err := client.Ping(pctx); err != nil {
 		return nil, fmt.Errorf("Runware API at %s: %w", opt.URL, err)

@@ -1,0 +1,196 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/dubline/dubline/pipeline"
+)
+
+// runCLI runs the command in-process with the given environment.
+func runCLI(t *testing.T, environ map[string]string, args ...string) (int, string, string) {
+	t.Helper()
+	var out, errb bytes.Buffer
+	e := env{stdout: &out, stderr: &errb, lookup: func(k string) (string, bool) { v, ok := environ[k]; return v, ok }}
+	code := run(context.Background(), args, e)
+	return code, out.String(), errb.String()
+}
+
+// Every example is planned (offline where it uses S3) and validated.
+func TestExamplesPlan(t *testing.T) {
+	ms, _ := filepath.Glob("../../examples/*/manifest.yaml")
+	if len(ms) < 3 {
+		t.Fatalf("found %d examples", len(ms))
+	}
+	for _, m := range ms {
+		t.Run(filepath.Base(filepath.Dir(m)), func(t *testing.T) {
+			if code, _, stderr := runCLI(t, nil, "validate", m); code != ExitOK {
+				t.Fatalf("validate: exit %d\n%s", code, stderr)
+			}
+			code, stdout, stderr := runCLI(t, nil, "plan", "--offline", "--json", m)
+			if code != ExitOK {
+				t.Fatalf("plan: exit %d\n%s", code, stderr)
+			}
+			var p struct {
+				Jobs       []struct{ PriceUnits int64 }
+				TotalUnits int64
+			}
+			if err := json.Unmarshal([]byte(stdout), &p); err != nil {
+				t.Fatal(err)
+			}
+			var sum int64
+			for _, j := range p.Jobs {
+				if j.PriceUnits <= 0 {
+					t.Errorf("unpriced job in %s", m)
+				}
+				sum += j.PriceUnits
+			}
+			if len(p.Jobs) == 0 || sum != p.TotalUnits {
+				t.Errorf("%d jobs, sum %d, total %d", len(p.Jobs), sum, p.TotalUnits)
+			}
+		})
+	}
+}
+
+func TestPlanTableAndBudget(t *testing.T) {
+	m := "../../examples/quickstart/manifest.yaml"
+	code, stdout, stderr := runCLI(t, nil, "plan", m)
+	if code != ExitOK {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	for _, want := range []string{"hello-en  4.20     5         <=5s   1        $0.0462", "TOTAL (3 jobs)  $0.1848", "en              $0.1386"} {
+		if !strings.Contains(stdout, want) {
+			t.Errorf("table lacks %q:\n%s", want, stdout)
+		}
+	}
+	if !strings.Contains(stderr, "warning: ") || !strings.Contains(stderr, "trimming 0.20 s saves $0.0462") {
+		t.Errorf("tier warning missing from stderr: %s", stderr)
+	}
+	code, _, stderr = runCLI(t, nil, "plan", m, "--budget", "0.10")
+	if code != ExitOverBudget || !strings.Contains(stderr, "over the budget $0.1000 by $0.0848") {
+		t.Errorf("over budget: exit %d, %s", code, stderr)
+	}
+	if code, _, _ = runCLI(t, nil, "plan", m, "--budget", "ten"); code != ExitInvalid {
+		t.Errorf("bad --budget: exit %d", code)
+	}
+}
+
+func TestInvalidManifestExit2(t *testing.T) {
+	dir := t.TempDir()
+	bad := filepath.Join(dir, "bad.yaml")
+	os.WriteFile(bad, []byte("output: {url: out}\njobs:\n  - id: a\n    video: nope.mp4\n    audio: nope.wav\n    outputQualty: 90\n"), 0o644)
+	for _, cmd := range []string{"validate", "plan", "run"} {
+		code, stdout, stderr := runCLI(t, nil, cmd, bad)
+		if code != ExitInvalid {
+			t.Errorf("%s: exit %d, want 2", cmd, code)
+		}
+		if stdout != "" {
+			t.Errorf("%s: problems belong on stderr, stdout had %q", cmd, stdout)
+		}
+		for _, want := range []string{"bad.yaml:6:5:", `did you mean "outputQuality"`, "nothing was submitted"} {
+			if !strings.Contains(stderr, want) {
+				t.Errorf("%s: stderr lacks %q:\n%s", cmd, want, stderr)
+			}
+		}
+	}
+	if code, _, _ := runCLI(t, nil, "plan"); code != ExitInvalid {
+		t.Errorf("no manifest: exit %d", code)
+	}
+	if code, _, _ := runCLI(t, nil, "frobnicate"); code != ExitInvalid {
+		t.Errorf("unknown command: exit %d", code)
+	}
+}
+
+func TestRunNeedsAPIKey(t *testing.T) {
+	dir := copyQuickstart(t)
+	code, _, stderr := runCLI(t, nil, "run", filepath.Join(dir, "manifest.yaml"))
+	if code != ExitInvalid || !strings.Contains(stderr, "RUNWARE_API_KEY is not set") {
+		t.Errorf("exit %d: %s", code, stderr)
+	}
+	code, _, stderr = runCLI(t, map[string]string{"RUNWARE_API_KEY": "k-123", "RUNWARE_API_URL": "http://127.0.0.1:1/v1"}, "run", filepath.Join(dir, "manifest.yaml"))
+	if code != ExitInvalid || !strings.Contains(stderr, "Runware API at http://127.0.0.1:1/v1") || strings.Contains(stderr, "k-123") {
+		t.Errorf("unreachable API: exit %d: %s", code, stderr)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "out")); err == nil {
+		entries, _ := os.ReadDir(filepath.Join(dir, "out"))
+		if len(entries) > 0 {
+			t.Errorf("outputs written although nothing should have run")
+		}
+	}
+}
+
+// The README's first command: the quick start runs end to end offline.
+func TestQuickstartSandbox(t *testing.T) {
+	dir := copyQuickstart(t)
+	m := filepath.Join(dir, "manifest.yaml")
+	report := filepath.Join(dir, "report.json")
+	code, _, stderr := runCLI(t, nil, "run", "--sandbox", m, "--report", report)
+	if code != ExitOK {
+		t.Fatalf("exit %d:\n%s", code, stderr)
+	}
+	for _, id := range []string{"hello-en", "hola-es", "tone-5s"} {
+		st, err := os.Stat(filepath.Join(dir, "out", id+".mp4"))
+		if err != nil || st.Size() < 1000 {
+			t.Errorf("%s: %v", id, err)
+		}
+	}
+	var rep map[string]any
+	b, err := os.ReadFile(report)
+	if err != nil || json.Unmarshal(b, &rep) != nil {
+		t.Fatalf("report: %v", err)
+	}
+	// A second run finds everything done and pays nothing.
+	code, stdout, stderr := runCLI(t, nil, "run", "--sandbox", m, "--json")
+	if code != ExitOK || !strings.Contains(stderr, "3 already done") {
+		t.Errorf("rerun: exit %d\n%s", code, stderr)
+	}
+	if !json.Valid([]byte(stdout)) {
+		t.Errorf("--json output is not JSON: %q", stdout)
+	}
+	code, stdout, _ = runCLI(t, nil, "status", m)
+	if code != ExitOK || !strings.Contains(stdout, "3 succeeded") {
+		t.Errorf("status: exit %d: %s", code, stdout)
+	}
+}
+
+func TestSchemaCopyInExamples(t *testing.T) {
+	code, stdout, _ := runCLI(t, nil, "schema")
+	if code != ExitOK || !json.Valid([]byte(stdout)) {
+		t.Fatalf("exit %d", code)
+	}
+	b, err := os.ReadFile("../../examples/manifest.schema.json")
+	if err != nil || !bytes.Equal(b, pipeline.Schema) {
+		t.Errorf("examples/manifest.schema.json differs from pipeline/schema.json: cp pipeline/schema.json examples/")
+	}
+}
+
+// copyQuickstart copies examples/quickstart into a temp dir so tests do
+// not write outputs or journals into the repository.
+func copyQuickstart(t *testing.T) string {
+	t.Helper()
+	dir := t.TempDir()
+	src := "../../examples/quickstart"
+	filepath.Walk(src, func(p string, info os.FileInfo, err error) error {
+		if err != nil {
+			return err
+		}
+		rel, _ := filepath.Rel(src, p)
+		if strings.HasPrefix(rel, "out") || strings.HasPrefix(rel, ".dubline") {
+			return filepath.SkipDir
+		}
+		if info.IsDir() {
+			return os.MkdirAll(filepath.Join(dir, rel), 0o755)
+		}
+		b, err := os.ReadFile(p)
+		if err != nil {
+			return err
+		}
+		return os.WriteFile(filepath.Join(dir, rel), b, 0o644)
+	})
+	return dir
+}
