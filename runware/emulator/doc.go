@@ -32,7 +32,8 @@
 //     result is billed when it succeeds; if the balance cannot pay it then,
 //     the task fails with insufficientCredits. The balance never goes
 //     negative. Failed generations are not billed.
-//   - Inputs are fetched after QueueDelay; a fetch failure fails the task
+//   - Inputs are fetched after QueueDelay and probed with media.Probe (the
+//     planner's probe); a fetch failure fails the task
 //     with downloadFailed, an input outside kling's error-level limits with
 //     invalidVideoFormat, invalidAudioFormat, invalidVideoDuration,
 //     invalidAudioDuration, invalidWidth, invalidHeight or invalidFileSize.

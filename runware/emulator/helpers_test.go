@@ -184,3 +184,10 @@ func errField(r resp, field string) any {
 }
 
 var _ = bytes.Equal
+
+func newServer(t *testing.T, h http.Handler) string {
+	t.Helper()
+	srv := httptest.NewServer(h)
+	t.Cleanup(srv.Close)
+	return srv.URL
+}

@@ -16,12 +16,13 @@ import (
 
 	"github.com/dubline/dubline/internal/redact"
 	"github.com/dubline/dubline/kling"
+	"github.com/dubline/dubline/media"
 )
 
 // inputs are a task's fetched and probed inputs.
 type inputs struct {
 	video, audio         []byte
-	videoInfo, audioInfo MediaInfo
+	videoInfo, audioInfo media.Info
 }
 
 // loadInputs fetches and checks both inputs; the error is the task's
@@ -33,7 +34,7 @@ func (e *Emulator) loadInputs(t *task) (inputs, *apiError) {
 	for _, x := range []struct {
 		kind, param, ref string
 		data             *[]byte
-		info             *MediaInfo
+		info             *media.Info
 	}{
 		{"video", "inputs.video", t.req.Video, &in.video, &in.videoInfo},
 		{"audio", "inputs.audio", t.req.Audio, &in.audio, &in.audioInfo},
@@ -143,16 +144,16 @@ func decodeDataURI(s string) ([]byte, error) {
 }
 
 // check probes an input and holds it against the error-level limits.
-func (e *Emulator) check(kind, param, name string, data []byte) (MediaInfo, *apiError) {
+func (e *Emulator) check(kind, param, name string, data []byte) (media.Info, *apiError) {
 	upper := strings.ToUpper(kind[:1]) + kind[1:]
 	table := e.o.Limits.Audio
 	if kind == "video" {
 		table = e.o.Limits.Video
 	}
-	fail := func(code, msg string) (MediaInfo, *apiError) {
+	fail := func(code, msg string) (media.Info, *apiError) {
 		ae := genErr(code, msg)
 		ae.Parameter = param
-		return MediaInfo{}, ae
+		return media.Info{}, ae
 	}
 	info, err := e.o.Probe(bytes.NewReader(data), int64(len(data)), name)
 	if err != nil {

@@ -27,8 +27,7 @@ type Options struct {
 	FaultRates     FaultRates    // random faults for rehearsals
 	Logger         *slog.Logger  // default: discard
 
-	// Probe reads inputs; default probes with ffprobe and sniffs the
-	// container from the first bytes.
+	// Probe reads inputs; default media.Probe.
 	Probe Prober
 	// DefaultTTL is how long videoURL stays served when the task sets no
 	// ttl (default 24h; Runware does not document it).
