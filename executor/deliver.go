@@ -45,8 +45,8 @@ func (r *runner) buildTask(ctx context.Context, job *planner.Job) (t runware.Tas
 			r.log.Warn("no upload URL; the result will be copied from videoURL", "job", job.ID, "err", r.scrub.err(err))
 			return t, false, nil
 		}
-		t.UploadEndpoint = u
-		return t, true, nil
+		t.UploadEndpoint = u // "" when the destination takes no direct uploads (a local directory)
+		return t, u != "", nil
 	}
 	return t, false, nil
 }

@@ -42,10 +42,11 @@ type fakeAPI struct {
 	uploadCT string // content type Runware "sends"; default the format's
 
 	// Knobs. Hooks run without the lock held.
-	onSubmit func(t runware.Task, call int) error               // error instead of accepting
-	onWait   func(ctx context.Context, t *fakeTask) error        // error instead of a result
-	cost     func(t runware.Task) (usd float64, reported bool) // default: reported estimate-like 0.0462
-	items    func(t runware.Task) int                           // results to return; default NumberResults
+	onSubmit      func(t runware.Task, call int) error              // error instead of accepting
+	onSubmitCheck func(uuid string)                                 // observes the journal as the request leaves
+	onWait        func(ctx context.Context, t *fakeTask) error      // error instead of a result
+	cost          func(t runware.Task) (usd float64, reported bool) // default: reported estimate-like 0.0462
+	items         func(t runware.Task) int                          // results to return; default NumberResults
 
 	active, peak atomic.Int64 // tasks between Submit and the end of Wait
 }
@@ -55,6 +56,9 @@ func newFakeAPI(sink *fakeSink) *fakeAPI {
 }
 
 func (f *fakeAPI) Submit(ctx context.Context, t runware.Task) (runware.SubmitResult, error) {
+	if f.onSubmitCheck != nil {
+		f.onSubmitCheck(t.TaskUUID)
+	}
 	f.mu.Lock()
 	f.submits = append(f.submits, t)
 	call := len(f.submits)
@@ -265,10 +269,10 @@ func testPlan(n int, est kling.Price) *planner.Plan {
 		id := fmt.Sprintf("job-%03d", i)
 		p.Jobs = append(p.Jobs, planner.Job{
 			Index: i, ID: id,
-			Video:   planner.Input{Raw: id + ".mp4", Kind: planner.InputLocal},
-			Audio:   planner.Input{Raw: id + ".wav", Kind: planner.InputLocal},
-			Tags:    []string{map[bool]string{true: "even", false: "odd"}[i%2 == 0]},
-			Request: planner.Request{Model: kling.Model, OutputFormat: "MP4", OutputQuality: 95, NumberResults: 1, IncludeCost: true},
+			Video:           planner.Input{Raw: id + ".mp4", Kind: planner.InputLocal},
+			Audio:           planner.Input{Raw: id + ".wav", Kind: planner.InputLocal},
+			Tags:            []string{map[bool]string{true: "even", false: "odd"}[i%2 == 0]},
+			Request:         planner.Request{Model: kling.Model, OutputFormat: "MP4", OutputQuality: 95, NumberResults: 1, IncludeCost: true},
 			BillableSeconds: 5, Estimate: est,
 			OutputKeys:  []string{id + ".mp4"},
 			Fingerprint: "fp-" + id,
