@@ -117,6 +117,7 @@ type journal struct {
 	mu     sync.Mutex // guards closed and sends on reqs
 	closed bool
 	err    error // sticky write error; only the writer goroutine touches it
+	hook   func([]byte) error // tests: fail a write
 }
 
 type appendReq struct {
@@ -126,7 +127,7 @@ type appendReq struct {
 
 // openJournal opens (creating) the journal, locks it against other runs,
 // parses it, truncates a torn tail and starts the writer.
-func openJournal(path string) (*journal, *journalData, error) {
+func openJournal(path string, hook func([]byte) error) (*journal, *journalData, error) {
 	dir := filepath.Dir(path)
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, nil, fmt.Errorf("journal dir: %w", err)
@@ -140,7 +141,7 @@ func openJournal(path string) (*journal, *journalData, error) {
 		f.Close()
 		return nil, nil, err
 	}
-	j := &journal{f: f, reqs: make(chan appendReq, 256), done: make(chan struct{})}
+	j := &journal{f: f, reqs: make(chan appendReq, 256), done: make(chan struct{}), hook: hook}
 	go j.loop()
 	return j, d, nil
 }
@@ -218,7 +219,13 @@ func (j *journal) writeSync(buf []byte) error {
 	if j.err != nil {
 		return j.err
 	}
-	_, err := j.f.Write(buf)
+	var err error
+	if j.hook != nil {
+		err = j.hook(buf)
+	}
+	if err == nil {
+		_, err = j.f.Write(buf)
+	}
 	if err == nil {
 		err = j.f.Sync()
 	}

@@ -16,7 +16,7 @@ import (
 // durable (re-read from disk) and no line is interleaved.
 func TestJournalGroupCommit(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "j.journal.jsonl")
-	j, _, err := openJournal(path)
+	j, _, err := openJournal(path, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -103,7 +103,7 @@ func TestCorruptMiddleRefused(t *testing.T) {
 // Two runs of the same name cannot share the journal.
 func TestJournalLocked(t *testing.T) {
 	e := newEnv(t, 1)
-	j, _, err := openJournal(JournalPath(e.opt.StateDir, e.plan.Name))
+	j, _, err := openJournal(JournalPath(e.opt.StateDir, e.plan.Name), nil)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -62,6 +62,8 @@ type Options struct {
 	CopyBackoff  time.Duration
 	// Secrets are strings (e.g. the API key) scrubbed from every message.
 	Secrets []string
+
+	journalHook func([]byte) error // tests: inject journal write failures
 }
 
 // withDefaults returns opt with defaults filled from the plan.

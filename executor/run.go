@@ -48,7 +48,7 @@ func Run(ctx context.Context, plan *planner.Plan, opt Options) (*Report, error) 
 	if err != nil {
 		return nil, err
 	}
-	j, data, err := openJournal(JournalPath(opt.StateDir, plan.Name))
+	j, data, err := openJournal(JournalPath(opt.StateDir, plan.Name), opt.journalHook)
 	if err != nil {
 		return nil, fmt.Errorf("executor: %w", err)
 	}

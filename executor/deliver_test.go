@@ -1,0 +1,317 @@
+package executor
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"log/slog"
+	"os"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/dubline/dubline/runware"
+)
+
+// Guarantee 5: a result uploadEndpoint did not deliver (or delivered
+// wrong) is copied from videoURL at once; a job succeeds only verified.
+func TestOutputFallbackCopy(t *testing.T) {
+	cases := []struct {
+		name       string
+		setup      func(e *env)
+		wantCopies int
+		wantCT     string
+	}{
+		{"upload delivered", func(e *env) {}, 0, "video/mp4"},
+		{"upload missing", func(e *env) { e.api.upload = false }, 2, "video/mp4"},
+		{"wrong content type", func(e *env) { e.api.uploadCT = "application/octet-stream" }, 2, "video/mp4"},
+		{"no upload URL", func(e *env) { e.sink.noUpload = true }, 2, "video/mp4"},
+		{"user uploadEndpoint", func(e *env) {
+			for i := range e.plan.Jobs {
+				e.plan.Jobs[i].Request.UploadEndpoint = "https://user.test/put"
+			}
+		}, 2, "video/mp4"},
+		{"webm", func(e *env) {
+			for i := range e.plan.Jobs {
+				e.plan.Jobs[i].Request.OutputFormat = "WEBM"
+				e.plan.Jobs[i].OutputKeys = []string{e.plan.Jobs[i].ID + ".webm"}
+			}
+		}, 0, "video/webm"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			e := newEnv(t, 2)
+			c.setup(e)
+			rep := e.run(context.Background())
+			if rep.ExitCode != ExitOK {
+				t.Fatalf("exit %d %+v", rep.ExitCode, rep.Jobs)
+			}
+			if got := e.sink.copyCount(); got != c.wantCopies {
+				t.Errorf("copies %d, want %d", got, c.wantCopies)
+			}
+			for _, j := range rep.Jobs {
+				o, err := e.sink.Stat(context.Background(), j.Outputs[0].Key)
+				if err != nil || o.ContentType != c.wantCT || o.Size <= 0 {
+					t.Errorf("%s: object %+v %v", j.ID, o, err)
+				}
+			}
+		})
+	}
+}
+
+// numberResults > 1: every result is copied to its own key.
+func TestMultipleResults(t *testing.T) {
+	e := newEnv(t, 1)
+	j := &e.plan.Jobs[0]
+	j.Request.NumberResults = 3
+	j.OutputKeys = []string{"a_1.mp4", "a_2.mp4", "a_3.mp4"}
+	rep := e.run(context.Background())
+	if rep.ExitCode != ExitOK || len(rep.Jobs[0].Outputs) != 3 || e.sink.copyCount() != 3 {
+		t.Fatalf("exit %d outputs %+v copies %d", rep.ExitCode, rep.Jobs[0].Outputs, e.sink.copyCount())
+	}
+	if sub := e.api.submitted()[0]; sub.UploadEndpoint != "" || sub.NumberResults != 3 {
+		t.Errorf("task %+v", sub)
+	}
+	// Fewer results than asked: not a success, and not paid twice.
+	e2 := newEnv(t, 1)
+	e2.plan.Jobs[0].Request.NumberResults = 2
+	e2.plan.Jobs[0].OutputKeys = []string{"b_1.mp4", "b_2.mp4"}
+	e2.api.items = func(runware.Task) int { return 1 }
+	rep = e2.run(context.Background())
+	if rep.Jobs[0].State != StateUndelivered || rep.ExitCode != ExitFailed {
+		t.Errorf("short result: %+v", rep.Jobs[0])
+	}
+}
+
+// Delivery that fails after the task succeeded is journalled as
+// undelivered; the next run polls the same task (not billed again) and
+// retries the copy.
+func TestUndeliveredRetriedWithoutRepaying(t *testing.T) {
+	e := newEnv(t, 1)
+	e.api.upload = false
+	e.sink.copyFail = 100
+	e.opt.CopyAttempts = 2
+	rep := e.run(context.Background())
+	j := rep.Jobs[0]
+	if j.State != StateUndelivered || rep.ExitCode != ExitFailed || !j.Billed || rep.Totals.Spent != 462 {
+		t.Fatalf("exit %d %+v", rep.ExitCode, j)
+	}
+	if e.sink.copyCount() != 2 {
+		t.Errorf("copy attempts %d, want 2", e.sink.copyCount())
+	}
+	e.sink.copyFail = 0
+	rep = e.run(context.Background())
+	j = rep.Jobs[0]
+	if rep.ExitCode != ExitOK || j.State != StateSucceeded || e.api.submitCount() != 1 || e.api.accepted() != 1 {
+		t.Fatalf("second run exit %d %+v submits %d", rep.ExitCode, j, e.api.submitCount())
+	}
+	if j.Billed || rep.Totals.Spent != 0 {
+		t.Errorf("billed again in the second run: %+v spent %s", j, rep.Totals.Spent)
+	}
+	if s := e.journal().states["job-000"]; s.Cost != 462 || s.State != StateSucceeded {
+		t.Errorf("journal %+v", s)
+	}
+}
+
+// Guarantee 5: existing outputs the journal does not own are not
+// overwritten unless Overwrite; with Overwrite the new result is copied
+// (a Stat of the stale object is no proof).
+func TestExistingOutput(t *testing.T) {
+	e := newEnv(t, 2)
+	e.sink.put("job-001.mp4", 10, "video/mp4")
+	rep := e.run(context.Background())
+	j := jobByID(t, rep, "job-001")
+	if j.State != StateFailed || j.ErrorCode != "outputExists" || !strings.Contains(j.ErrorMessage, "--overwrite") {
+		t.Fatalf("job-001 %+v", j)
+	}
+	if rep.ExitCode != ExitFailed || e.api.submitCount() != 1 {
+		t.Errorf("exit %d submits %d", rep.ExitCode, e.api.submitCount())
+	}
+	e.opt.Overwrite = true
+	rep = e.run(context.Background())
+	j = jobByID(t, rep, "job-001")
+	if j.State != StateSucceeded || e.sink.copyCount() != 1 || j.Outputs[0].Size == 10 {
+		t.Errorf("overwrite: %+v copies %d", j, e.sink.copyCount())
+	}
+}
+
+// Inputs that cannot be resolved fail the job before anything is sent.
+func TestInputFailure(t *testing.T) {
+	e := newEnv(t, 2)
+	e.opt.Inputs = fakeInputs{fail: true}
+	rep := e.run(context.Background())
+	if rep.ExitCode != ExitFailed || e.api.submitCount() != 0 || rep.Totals.Failed != 2 || rep.Totals.Reserved != 0 {
+		t.Fatalf("exit %d submits %d totals %+v", rep.ExitCode, e.api.submitCount(), rep.Totals)
+	}
+}
+
+// Stat errors that are not "not found" never lead to a redo or a submit.
+func TestStatErrorIsNotMissing(t *testing.T) {
+	e := newEnv(t, 1)
+	e.run(context.Background())
+	e.sink.statErr = errors.New("HEAD https://b.s3.test/x?X-Amz-Signature=" + sinkSig + ": 503")
+	rep := e.run(context.Background())
+	if j := rep.Jobs[0]; j.State != StateFailed || j.ErrorCode != "statFailed" || e.api.submitCount() != 1 {
+		t.Errorf("%+v submits %d", j, e.api.submitCount())
+	}
+	if strings.Contains(rep.Jobs[0].ErrorMessage, sinkSig) {
+		t.Error("signature in the report")
+	}
+}
+
+// Guarantee 6: no presigned query string, result token or API key in the
+// journal, the report (JSON and summary) or the logs, even when errors
+// quote them.
+func TestSecretsNeverWritten(t *testing.T) {
+	var logs bytes.Buffer
+	var mu sync.Mutex
+	e := newEnv(t, 6)
+	e.opt.Logger = slog.New(slog.NewJSONHandler(lockedWriter{&logs, &mu}, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	e.api.upload = false // force copies from videoURL (token in the URL)
+	e.sink.copyFail = 1  // and a copy error quoting it
+	e.api.onSubmit = func(task runware.Task, call int) error {
+		switch {
+		case strings.Contains(task.Video, "job-001"):
+			return &runware.Error{Class: runware.Permanent, Code: "invalidVideo",
+				Message: "cannot fetch " + task.Video + " with key " + apiSecret}
+		case strings.Contains(task.Video, "job-002"):
+			return &runware.Error{Class: runware.Transient, Err: errors.New(`Post "` + task.UploadEndpoint + `": reset`)}
+		}
+		return nil
+	}
+	e.api.onWait = func(ctx context.Context, ft *fakeTask) error {
+		if strings.Contains(ft.task.Video, "job-003") {
+			return &runware.Error{Class: runware.Permanent, Message: "upload to " + ft.task.UploadEndpoint + " failed"}
+		}
+		return nil
+	}
+	rep := e.run(context.Background())
+	e.opt.Inputs = fakeInputs{fail: true}
+	e.opt.Only = OnlyFailed
+	rep2 := e.run(context.Background())
+
+	var out bytes.Buffer
+	for _, r := range []*Report{rep, rep2} {
+		r.WriteJSON(&out)
+		r.WriteSummary(&out)
+	}
+	st, _ := ReadStatus(e.opt.StateDir, e.plan.Name)
+	st.WriteJSON(&out)
+	journal, _ := os.ReadFile(JournalPath(e.opt.StateDir, e.plan.Name))
+	mu.Lock()
+	all := map[string]string{"journal": string(journal), "report": out.String(), "logs": logs.String()}
+	mu.Unlock()
+	for where, text := range all {
+		for _, secret := range []string{"X-Amz-Signature", "X-Amz-Credential", sinkSig, inputSig, videoTok, apiSecret} {
+			if strings.Contains(text, secret) {
+				t.Errorf("%s contains %q", where, secret)
+			}
+		}
+	}
+	// The errors themselves must still be informative.
+	if !strings.Contains(out.String(), "invalidVideo") || !strings.Contains(logs.String(), "https://inputs.test/job-001.mp4") {
+		t.Errorf("scrubbing removed too much:\n%s", out.String())
+	}
+}
+
+type lockedWriter struct {
+	b  *bytes.Buffer
+	mu *sync.Mutex
+}
+
+func (w lockedWriter) Write(p []byte) (int, error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.b.Write(p)
+}
+
+// Guarantee 7: cancellation stops new submissions; in-flight jobs keep the
+// journal consistent; exit 130; the next run finishes without paying twice.
+func TestInterruptAndResume(t *testing.T) {
+	e := newEnv(t, 12)
+	e.opt.Concurrency = 4
+	e.opt.Grace = 50 * time.Millisecond
+	ctx, cancel := context.WithCancel(context.Background())
+	var accepted sync.WaitGroup
+	accepted.Add(4)
+	e.api.onWait = func(wctx context.Context, ft *fakeTask) error {
+		accepted.Done()
+		<-wctx.Done() // in flight until the grace period ends
+		return wctx.Err()
+	}
+	go func() { accepted.Wait(); cancel() }()
+	rep := e.run(ctx)
+	if rep.ExitCode != ExitInterrupted || rep.StoppedBy != StopInterrupt {
+		t.Fatalf("exit %d stopped %q", rep.ExitCode, rep.StoppedBy)
+	}
+	if n := e.api.submitCount(); n != 4 {
+		t.Errorf("%d submissions after cancel, want 4", n)
+	}
+	if c := countStates(rep); c[StateAccepted] != 4 || c[StatePending] != 8 {
+		t.Errorf("states %v", c)
+	}
+	d := e.journal()
+	for id, s := range d.states {
+		if s.State != StateAccepted && s.State != StatePending {
+			t.Errorf("journal %s: %s", id, s.State)
+		}
+	}
+	e.api.onWait = nil
+	rep = e.run(context.Background())
+	if rep.ExitCode != ExitOK || e.api.accepted() != 12 || e.api.submitCount() != 12 {
+		t.Errorf("resume exit %d accepted %d submits %d", rep.ExitCode, e.api.accepted(), e.api.submitCount())
+	}
+}
+
+// A job that finishes within the grace period records its success.
+func TestGraceLetsInflightFinish(t *testing.T) {
+	e := newEnv(t, 2)
+	e.opt.Concurrency = 2
+	e.opt.Grace = 5 * time.Second
+	ctx, cancel := context.WithCancel(context.Background())
+	e.api.onWait = func(wctx context.Context, ft *fakeTask) error {
+		cancel()
+		time.Sleep(20 * time.Millisecond) // the render finishes after the signal
+		return nil
+	}
+	rep := e.run(ctx)
+	if rep.Totals.Succeeded != 2 || rep.ExitCode != ExitOK {
+		t.Errorf("exit %d totals %+v", rep.ExitCode, rep.Totals)
+	}
+}
+
+// plan.Deadline is treated like an interrupt.
+func TestDeadline(t *testing.T) {
+	e := newEnv(t, 3)
+	e.opt.Concurrency, e.opt.Grace = 1, 10*time.Millisecond
+	e.plan.Deadline = time.Now().Add(50 * time.Millisecond)
+	e.api.onWait = func(wctx context.Context, ft *fakeTask) error { <-wctx.Done(); return wctx.Err() }
+	rep := e.run(context.Background())
+	if rep.ExitCode != ExitInterrupted || rep.StoppedBy != StopDeadline || e.api.submitCount() != 1 {
+		t.Errorf("exit %d stopped %q submits %d", rep.ExitCode, rep.StoppedBy, e.api.submitCount())
+	}
+}
+
+// A journal that cannot be written stops the run with exit 1, and no
+// request leaves without its submitting record.
+func TestJournalWriteFailure(t *testing.T) {
+	e := newEnv(t, 5)
+	e.opt.Concurrency = 1
+	var writes int
+	e.opt.journalHook = func(buf []byte) error {
+		if bytes.Contains(buf, []byte(`"ev":"submitting"`)) {
+			if writes++; writes == 3 {
+				return errors.New("disk full")
+			}
+		}
+		return nil
+	}
+	rep := e.run(context.Background())
+	if rep.ExitCode != ExitInternal || rep.StoppedBy != StopInternal || !strings.Contains(rep.FatalError, "disk full") {
+		t.Fatalf("exit %d stopped %q %q", rep.ExitCode, rep.StoppedBy, rep.FatalError)
+	}
+	if n := e.api.submitCount(); n != 2 {
+		t.Errorf("%d submissions, want 2 (the third was not journalled)", n)
+	}
+}
