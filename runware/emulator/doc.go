@@ -7,7 +7,8 @@
 // It does no lip-sync. A "generated" video is the source video's bytes;
 // with Options.FFmpeg (and ffmpeg on PATH) the source video's audio is
 // replaced by, or mixed with, the new audio per the requested volumes and
-// the result is written in the requested outputFormat. Everything else
+// the result is written in the requested outputFormat (outputQuality is
+// validated but not applied). Everything else
 // (validation, error envelopes, billing, timing, uploads, webhooks, faults)
 // follows shared/reference/runware-api.md; model facts, limits and the price
 // rule come from package kling, never from copies here.
@@ -52,6 +53,8 @@
 //     item, failures included; non-2xx answers are retried with backoff
 //     from 250 ms doubling to 8 s with ±20 % jitter.
 //   - videoURL is served until ttl (default 24 h) runs out, then 410 Gone.
+//     State (tasks, media, outputs) lives in memory and is never purged:
+//     the emulator is for tests and rehearsals, not long-running service.
 //   - accountManagement/getDetails reports the remaining balance in USD, or
 //     UnlimitedBalanceUSD when the balance is unlimited.
 //   - A FaultSlow request whose client gives up during the delay is not

@@ -46,7 +46,7 @@ type Stats struct {
 	Succeeded, Failed int            // videoInference tasks finished each way
 	BytesUploaded     int64          // bytes PUT to uploadEndpoints successfully
 	UploadsFailed     int
-	CostBilled        kling.Price // total billed
+	CostBilled        kling.Price // total billed, in units of $0.0001 (also in /debug/stats JSON)
 	BilledByUUID      map[string]kling.Price
 	WebhooksSent      int // webhook POSTs answered 2xx
 }
