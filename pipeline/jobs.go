@@ -178,12 +178,21 @@ func (d *decoder) jobs(n *yaml.Node, files []jobsFile, m *Manifest) {
 	}
 	srcs := d.st.readJobsFiles(files)
 	total := len(list)
+	if d.chunks != nil {
+		total = d.chunks.count
+	}
 	for _, s := range srcs {
 		total += s.maxJobs
 	}
 	// Sized once: growing a slice of 100,000 large structs would briefly
 	// hold two copies.
 	m.Jobs = make([]Job, 0, total)
+	if d.chunks != nil {
+		d.chunkedJobs(m)
+		if d.fallback {
+			return
+		}
+	}
 	for i, e := range list {
 		m.Jobs = append(m.Jobs, Job{Index: len(m.Jobs), Pos: d.pos(e), Dir: m.Dir})
 		d.yamlJob(e, i, &m.Jobs[len(m.Jobs)-1], &m.Defaults)

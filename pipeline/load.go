@@ -51,21 +51,38 @@ type state struct {
 // decoder reads YAML nodes from one source. For JSONL every position is
 // the line (line > 0); otherwise node line and column.
 type decoder struct {
-	st   *state
-	file string
-	line int
+	st      *state
+	file    string
+	line    int
+	lineOff int // added to node lines (a chunk parsed on its own)
+
+	// Set on the chunked path: the job chunks to decode instead of the
+	// (null) jobs value of the head, the file bytes, and whether a chunk
+	// failed so the whole-file path must run.
+	chunks   *jobsBlock
+	data     []byte
+	fallback bool
 }
 
 func (d *decoder) pos(n *yaml.Node) Pos {
 	if d.line > 0 {
 		return Pos{File: d.file, Line: d.line}
 	}
-	return Pos{File: d.file, Line: n.Line, Col: n.Column}
+	return Pos{File: d.file, Line: n.Line + d.lineOff, Col: n.Column}
 }
 
 func (d *decoder) add(pos Pos, path, msg string) { d.st.diags.add(pos, path, msg) }
 
 func (st *state) parse(file string, data []byte, dir string) *Manifest {
+	if len(data) >= chunkMinBytes {
+		if b, ok := findJobsBlock(data); ok {
+			fast := &state{env: st.env, diags: diagList{files: st.diags.files}}
+			if m, err := fast.parseChunked(file, data, dir, b); err == nil {
+				*st = *fast
+				return m
+			}
+		}
+	}
 	root := st.readYAML(file, data)
 	if root == nil {
 		return nil
