@@ -1,0 +1,266 @@
+package executor_test
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/dubline/dubline/executor"
+	"github.com/dubline/dubline/internal/s3test"
+	"github.com/dubline/dubline/kling"
+	"github.com/dubline/dubline/planner"
+	"github.com/dubline/dubline/runware"
+	"github.com/dubline/dubline/runware/emulator"
+	"github.com/dubline/dubline/staging"
+	"github.com/dubline/dubline/storage"
+)
+
+// The real parts: the Runware client over HTTP against the emulator, the
+// S3 destination and input staging against versitygw.
+
+const integKey = "sk-integration-SECRET-key"
+
+var integPrice = kling.JobPrice(4.2, 1) // speech_4_2s.wav: 5 billable seconds
+
+type integ struct {
+	t      *testing.T
+	s3     *s3test.Server
+	emu    *emulator.Emulator
+	client *runware.Client
+	opt    executor.Options
+	sink   *sinkAdapter
+	plan   *planner.Plan
+}
+
+func newInteg(t *testing.T, n int, eo emulator.Options) *integ {
+	t.Helper()
+	v := &integ{t: t, s3: s3test.Start(t, "out", "stage")}
+	eo.APIKey = integKey
+	if eo.Latency == 0 {
+		eo.Latency = 50 * time.Millisecond
+	}
+	v.emu = emulator.New(eo)
+	api := httptest.NewServer(v.emu)
+	c, err := runware.New(runware.Options{
+		URL: api.URL + "/v1", APIKey: integKey,
+		BatchWindow: 5 * time.Millisecond, PollInitialDelay: 20 * time.Millisecond,
+		PollInterval: 25 * time.Millisecond, PollMaxInterval: 50 * time.Millisecond,
+		JobDeadline: 30 * time.Second, RequestTimeout: 5 * time.Second,
+		MaxAttempts: 4, BackoffBase: 5 * time.Millisecond, BackoffMax: 100 * time.Millisecond,
+		Rand: rand.New(rand.NewPCG(1, 2)),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	v.client = c
+	t.Cleanup(func() { c.Close(); v.emu.Close(); api.Close() })
+
+	s3c := storage.NewS3FromClient(v.s3.Client())
+	dest := storage.NewS3Destination(s3c, "out", "dubs/", storage.WithFetchRetry(storage.Retry{
+		Initial: 10 * time.Millisecond, Max: 50 * time.Millisecond, Attempts: 5}))
+	media, _ := filepath.Abs(filepath.Join("..", "testdata", "media"))
+	v.plan = &planner.Plan{Name: "integ", Concurrency: 3}
+	for i := 0; i < n; i++ {
+		id := fmt.Sprintf("ep%02d-es", i)
+		v.plan.Jobs = append(v.plan.Jobs, planner.Job{
+			Index: i, ID: id,
+			Video:   planner.Input{Raw: "face.mp4", Kind: planner.InputLocal, Path: filepath.Join(media, "face.mp4")},
+			Audio:   planner.Input{Raw: "speech_4_2s.wav", Kind: planner.InputLocal, Path: filepath.Join(media, "speech_4_2s.wav")},
+			Request: planner.Request{Model: kling.Model, OutputFormat: "MP4", OutputQuality: 95, NumberResults: 1, SoundVolume: 1, IncludeCost: true},
+			AudioSeconds: 4.2, BillableSeconds: 5, Estimate: integPrice,
+			OutputKeys: []string{id + ".mp4"}, Fingerprint: "fp-" + id,
+		})
+	}
+	v.sink = &sinkAdapter{d: dest}
+	v.opt = executor.Options{
+		API: c, Sink: v.sink,
+		Inputs:      &staging.Inputs{S3: s3c, Staging: "s3://stage/in/", TTL: time.Hour},
+		StateDir:    t.TempDir(),
+		Concurrency: 3, CopyBackoff: 10 * time.Millisecond,
+		Secrets: []string{integKey},
+	}
+	return v
+}
+
+func (v *integ) run(ctx context.Context) *executor.Report {
+	v.t.Helper()
+	rep, err := executor.Run(ctx, v.plan, v.opt)
+	if err != nil {
+		v.t.Fatalf("Run: %v", err)
+	}
+	return rep
+}
+
+// checkOutputs asserts every job's object is in the bucket, typed video/mp4.
+func (v *integ) checkOutputs() {
+	v.t.Helper()
+	for _, j := range v.plan.Jobs {
+		body, ct := v.s3.Get(v.t, "out", "dubs/"+j.OutputKeys[0])
+		if len(body) == 0 || ct != "video/mp4" {
+			v.t.Errorf("%s: %d bytes, %q", j.ID, len(body), ct)
+		}
+	}
+}
+
+// checkBilledOnce asserts no taskUUID was accepted twice, and returns the
+// number of tasks accepted and the total billed.
+func (v *integ) checkBilledOnce() (int, kling.Price) {
+	v.t.Helper()
+	s := v.emu.Stats()
+	for id, n := range s.AcceptedByUUID {
+		if n != 1 {
+			v.t.Errorf("task %s accepted %d times", id, n)
+		}
+	}
+	return s.TasksAccepted, s.CostBilled
+}
+
+func (v *integ) checkNoSecrets(reps ...*executor.Report) {
+	v.t.Helper()
+	var buf bytes.Buffer
+	for _, r := range reps {
+		r.WriteJSON(&buf)
+		r.WriteSummary(&buf)
+	}
+	j, _ := os.ReadFile(executor.JournalPath(v.opt.StateDir, v.plan.Name))
+	buf.Write(j)
+	for _, s := range []string{"X-Amz-Signature", "X-Amz-Credential", integKey, s3test.SecretKey} {
+		if strings.Contains(buf.String(), s) {
+			v.t.Errorf("journal or report contains %q", s)
+		}
+	}
+}
+
+// Every job lands in S3, verified, each task billed once, through a
+// connection reset after acceptance (re-sent with the same taskUUID), an
+// upload that did not happen (copied from videoURL) and a failed
+// generation (regenerated with a new taskUUID).
+func TestIntegrationRun(t *testing.T) {
+	v := newInteg(t, 6, emulator.Options{Seed: 1})
+	v.emu.Inject(emulator.Fault{Kind: emulator.FaultReset, TaskType: "videoInference"})
+	// The first task accepted fails to generate; the second's upload does
+	// not happen and its videoURL answers 422 for a while (the first task
+	// takes one use of each fault too).
+	v.emu.Inject(emulator.Fault{Kind: emulator.FaultGeneration, Code: "timeoutProvider"})
+	v.emu.Inject(emulator.Fault{Kind: emulator.FaultUpload, Count: 2})
+	v.emu.Inject(emulator.Fault{Kind: emulator.FaultVideoURL422, Count: 2, Delay: 100 * time.Millisecond})
+	rep := v.run(context.Background())
+	if rep.ExitCode != executor.ExitOK {
+		var b bytes.Buffer
+		rep.WriteSummary(&b)
+		t.Fatalf("exit %d\n%s", rep.ExitCode, b.String())
+	}
+	v.checkOutputs()
+	st := v.emu.Stats()
+	if st.DuplicatesRefused < 1 || v.client.Stats().Conflicts < 1 || st.UploadsFailed != 1 || st.Failed != 1 || v.sink.copies.Load() != 1 {
+		t.Errorf("faults not exercised: duplicates %d conflicts %d uploads failed %d generations failed %d copies %d",
+			st.DuplicatesRefused, v.client.Stats().Conflicts, st.UploadsFailed, st.Failed, v.sink.copies.Load())
+	}
+	accepted, billed := v.checkBilledOnce()
+	if accepted != 7 { // six jobs plus one regeneration
+		t.Errorf("accepted %d tasks, want 7", accepted)
+	}
+	if billed != rep.Totals.Spent || rep.Totals.Spent != 6*integPrice || rep.Totals.Drift != 0 {
+		t.Errorf("emulator billed %s, report spent %s drift %s", billed, rep.Totals.Spent, rep.Totals.Drift)
+	}
+	attempts := 0
+	for _, j := range rep.Jobs {
+		attempts += j.Attempts
+	}
+	if attempts != 7 {
+		t.Errorf("attempts %d, want 7", attempts)
+	}
+	// A second run pays nothing and finds everything in place.
+	rep2 := v.run(context.Background())
+	if rep2.ExitCode != executor.ExitOK || rep2.Totals.Skipped != 6 || v.emu.Stats().TasksAccepted != 7 {
+		t.Errorf("rerun exit %d totals %+v", rep2.ExitCode, rep2.Totals)
+	}
+	v.checkNoSecrets(rep, rep2)
+}
+
+// Interrupted mid-flight, then resumed: every output delivered, no task
+// accepted twice, no job generated twice.
+func TestIntegrationInterruptResume(t *testing.T) {
+	v := newInteg(t, 8, emulator.Options{Latency: 400 * time.Millisecond, Seed: 2})
+	v.opt.Concurrency, v.opt.Grace = 4, 20*time.Millisecond
+	ctx, cancel := context.WithCancel(context.Background())
+	go func() {
+		for v.emu.Stats().TasksAccepted < 4 {
+			time.Sleep(5 * time.Millisecond)
+		}
+		cancel()
+	}()
+	rep := v.run(ctx)
+	if rep.ExitCode != executor.ExitInterrupted {
+		t.Fatalf("exit %d", rep.ExitCode)
+	}
+	if rep.Totals.InFlight == 0 {
+		t.Fatalf("expected jobs left in flight: %+v", rep.Totals)
+	}
+	rep2 := v.run(context.Background())
+	if rep2.ExitCode != executor.ExitOK {
+		t.Fatalf("resume exit %d %+v", rep2.ExitCode, rep2.Jobs)
+	}
+	v.checkOutputs()
+	if accepted, _ := v.checkBilledOnce(); accepted != 8 {
+		t.Errorf("accepted %d tasks for 8 jobs", accepted)
+	}
+	v.checkNoSecrets(rep, rep2)
+}
+
+// The budget stops submission exactly; 402 from the API stops the run.
+func TestIntegrationBudgetAndCredits(t *testing.T) {
+	v := newInteg(t, 5, emulator.Options{Seed: 3})
+	v.opt.Budget = 3 * integPrice
+	rep := v.run(context.Background())
+	if rep.ExitCode != executor.ExitBudget || rep.Totals.Succeeded != 3 || v.emu.Stats().TasksAccepted != 3 {
+		t.Fatalf("exit %d totals %+v accepted %d", rep.ExitCode, rep.Totals, v.emu.Stats().TasksAccepted)
+	}
+	// The account runs dry after one more job: 402 is fatal.
+	v.opt.Budget, v.opt.Concurrency = 0, 1
+	v.emu.SetBalance(integPrice)
+	rep = v.run(context.Background())
+	if rep.ExitCode != executor.ExitFailed || rep.StoppedBy != executor.StopFatal || !strings.Contains(rep.FatalError, "insufficientCredits") {
+		t.Fatalf("exit %d stopped %q %q", rep.ExitCode, rep.StoppedBy, rep.FatalError)
+	}
+	if rep.Totals.Succeeded != 4 || rep.Totals.Failed != 1 || v.emu.Stats().TasksAccepted != 4 {
+		t.Errorf("totals %+v accepted %d", rep.Totals, v.emu.Stats().TasksAccepted)
+	}
+	v.checkBilledOnce()
+}
+
+// sinkAdapter makes a storage.Destination an executor.Sink (cmd has the
+// same few lines).
+type sinkAdapter struct {
+	d      storage.Destination
+	copies atomic.Int64
+}
+
+func (s *sinkAdapter) UploadURL(ctx context.Context, key, ct string, ttl time.Duration) (string, error) {
+	return s.d.UploadURL(ctx, key, ct, ttl)
+}
+
+func (s *sinkAdapter) Stat(ctx context.Context, key string) (executor.Object, error) {
+	o, err := s.d.Stat(ctx, key)
+	if errors.Is(err, storage.ErrNotFound) {
+		return executor.Object{}, fmt.Errorf("%w: %w", executor.ErrNotFound, err)
+	}
+	return executor.Object(o), err
+}
+
+func (s *sinkAdapter) CopyFromURL(ctx context.Context, src, key, ct string) (executor.Object, error) {
+	s.copies.Add(1)
+	o, err := s.d.CopyFromURL(ctx, src, key, ct)
+	return executor.Object(o), err
+}
+
+func (s *sinkAdapter) String() string { return s.d.String() }
