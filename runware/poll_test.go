@@ -337,3 +337,39 @@ func (w lockedWriter) Write(p []byte) (int, error) {
 	defer w.mu.Unlock()
 	return w.b.Write(p)
 }
+
+// The first poll waits PollInitialDelay; later polls back off x1.5 (with
+// ±20 % jitter) up to PollMaxInterval.
+func TestPollSchedule(t *testing.T) {
+	var mu sync.Mutex
+	var at []time.Duration
+	start := time.Now()
+	_, c := newFake(t, func(n int, tasks []map[string]any, w http.ResponseWriter) {
+		mu.Lock()
+		at = append(at, time.Since(start))
+		mu.Unlock()
+		writeJSON(w, 200, map[string]any{"data": []any{processing(tasks[0]["taskUUID"].(string))}})
+	}, func(o *Options) {
+		o.PollInitialDelay = 100 * time.Millisecond
+		o.PollInterval = 40 * time.Millisecond
+		o.PollMaxInterval = 90 * time.Millisecond
+		o.JobDeadline = 700 * time.Millisecond
+	})
+	start = time.Now()
+	if _, err := c.Wait(context.Background(), "sched", 1); ClassOf(err) != InFlight {
+		t.Fatalf("got %v", err)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if len(at) < 4 || at[0] < 100*time.Millisecond {
+		t.Fatalf("poll times %v", at)
+	}
+	wantMin := []time.Duration{32, 48, 72, 72, 72} // 0.8 x (40, 60, 90, 90, ...) ms
+	for i := 1; i < len(at); i++ {
+		gap := at[i] - at[i-1]
+		lo := wantMin[min(i-1, len(wantMin)-1)] * time.Millisecond
+		if gap < lo-2*time.Millisecond {
+			t.Errorf("gap %d = %v, want >= %v (times %v)", i, gap, lo, at)
+		}
+	}
+}

@@ -131,6 +131,19 @@ func (c *Client) batchContext(batch []*submitReq) (context.Context, context.Canc
 // sendBatch posts the batch, re-sending the tasks whose outcome is
 // ambiguous, and answers every Submit call.
 func (c *Client) sendBatch(batch []*submitReq) {
+	// Callers that gave up while the batch gathered are not sent: their
+	// Submit already returned ctx.Err(), and now the task surely never left.
+	live := batch[:0:0]
+	for _, r := range batch {
+		if err := r.ctx.Err(); err != nil {
+			r.reply <- submitReply{err: err}
+			continue
+		}
+		live = append(live, r)
+	}
+	if batch = live; len(batch) == 0 {
+		return
+	}
 	ctx, cancel := c.batchContext(batch)
 	defer cancel()
 	c.stats.tasksSubmitted.Add(int64(len(batch)))

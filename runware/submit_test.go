@@ -299,3 +299,25 @@ func TestSubmitHonoursCallerContext(t *testing.T) {
 		t.Fatalf("got %v after %v", err, time.Since(start))
 	}
 }
+
+// A caller that gives up while its batch is gathering is never sent.
+func TestSubmitAbandonedBeforeSendIsNotSent(t *testing.T) {
+	f, c := newFake(t, func(n int, tasks []map[string]any, w http.ResponseWriter) {
+		writeJSON(w, 200, acks(tasks))
+	}, func(o *Options) { o.BatchWindow = 150 * time.Millisecond })
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Millisecond)
+	defer cancel()
+	done := make(chan error, 1)
+	go func() { _, err := c.Submit(ctx, testTask("gone")); done <- err }()
+	time.Sleep(5 * time.Millisecond)
+	if _, err := c.Submit(context.Background(), testTask("kept")); err != nil {
+		t.Fatal(err)
+	}
+	if err := <-done; !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("abandoned Submit: %v", err)
+	}
+	reqs := f.requests()
+	if len(reqs) != 1 || len(reqs[0].tasks) != 1 || reqs[0].tasks[0]["taskUUID"] != "kept" {
+		t.Fatalf("requests: %+v", reqs)
+	}
+}
