@@ -3,10 +3,13 @@ package media
 import (
 	"context"
 	"errors"
+	"fmt"
 	"math"
 	"os"
 	"path/filepath"
+	"runtime"
 	"testing"
+	"time"
 )
 
 // memFetch is a FetchFunc over a byte slice, for RangeReader tests.
@@ -40,6 +43,12 @@ func FuzzProbe(f *testing.F) {
 			ext = ext[:8]
 		}
 		name := "input" + ext
+		// A hang is a bug too: fail loudly with every goroutine's stack.
+		watchdog := time.AfterFunc(10*time.Second, func() {
+			buf := make([]byte, 1<<20)
+			panic(fmt.Sprintf("Probe(%q, %d bytes) hung:\n%s", name, len(data), buf[:runtime.Stack(buf, true)]))
+		})
+		defer watchdog.Stop()
 		size := int64(len(data))
 		info, err := Probe(bytesReaderAt(data), size, name)
 		if err != nil {

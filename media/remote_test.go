@@ -22,12 +22,15 @@ type fileServer struct {
 	dir         string
 	ignoreRange bool // answer 200 with the whole file, as a server without Range support does
 
+	inflight sync.WaitGroup // handlers still writing when the client has its bytes
 	mu       sync.Mutex
 	requests int
 	bytes    int64
 }
 
 func (s *fileServer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	s.inflight.Add(1)
+	defer s.inflight.Done()
 	s.mu.Lock()
 	s.requests++
 	s.mu.Unlock()
@@ -53,7 +56,10 @@ func (s *fileServer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	http.ServeContent(cw, r, st.Name(), time.Time{}, f)
 }
 
+// reset returns the counts since the last reset, once every handler has
+// finished.
 func (s *fileServer) reset() (int, int64) {
+	s.inflight.Wait()
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	n, b := s.requests, s.bytes
@@ -89,6 +95,8 @@ func makeLargeMedia(t *testing.T, dir string) {
 		{"-f", "lavfi", "-i", tone, "-c:a", "aac", "-b:a", "128k", "long.m4a"},
 		{"-f", "lavfi", "-i", tone, "-c:a", "pcm_s16le", "long.wav"},
 		{"-f", "lavfi", "-i", tone, "-c:a", "libmp3lame", "-b:a", "128k", "long.mp3"},
+		// CBR without a Xing/Info tag: the duration is estimated from the bitrate.
+		{"-f", "lavfi", "-i", tone, "-c:a", "libmp3lame", "-b:a", "64k", "-write_xing", "0", "long_cbr.mp3"},
 	}
 	for _, c := range cmds {
 		args := append([]string{"-hide_banner", "-loglevel", "error", "-y"}, c...)
@@ -132,6 +140,7 @@ func TestProbeURLCost(t *testing.T) {
 		{"long.m4a", "m4a", false, 0, 0, 512 << 10, 3, 256 << 10},
 		{"long.wav", "wav", false, 0, 0, 4 << 20, 3, 256 << 10},
 		{"long.mp3", "mp3", false, 0, 0, 512 << 10, 3, 256 << 10},
+		{"long_cbr.mp3", "mp3", false, 0, 0, 256 << 10, 3, 256 << 10},
 	}
 	rows := []string{"| file | size | ours (s) | ffprobe (s) | requests | bytes |", "|---|---|---|---|---|---|"}
 	for _, tc := range tests {
