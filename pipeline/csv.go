@@ -28,6 +28,12 @@ func (st *state) csvJobs(s jobsSource, dir, head string, m *Manifest) {
 	}
 	cols := st.csvHeader(r, header, s.path, filePath)
 	ncols := len(header)
+	need := uint32(jobOnlyMask) | paramMask&^st.defaultsSet
+	for _, fi := range cols {
+		if fi >= 0 {
+			need |= 1 << fi
+		}
+	}
 	for i := 0; ; {
 		rec, err := r.Read()
 		if errors.Is(err, io.EOF) {
@@ -41,7 +47,7 @@ func (st *state) csvJobs(s jobsSource, dir, head string, m *Manifest) {
 		if len(rec) == 1 && strings.TrimSpace(rec[0]) == "" {
 			continue // a row of blanks
 		}
-		ps := newPaths(head, i, "]")
+		ps := newPaths(itemPath(head, i), need)
 		i++
 		if len(rec) != ncols {
 			st.diags.add(Pos{File: s.path, Line: line}, ps.job,

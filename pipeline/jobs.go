@@ -35,39 +35,78 @@ type paths struct {
 	f   [nFields]string
 }
 
-// newPaths builds all of a job's field paths as substrings of a single
-// string: one allocation per job instead of one per field, which matters
-// at 100,000 jobs.
-func newPaths(head string, i int, tail string) paths {
-	var num [20]byte
-	idx := strconv.AppendInt(num[:0], int64(i), 10)
-	plen := len(head) + len(idx) + len(tail)
-	total := plen
-	for _, s := range fieldSuffixes {
-		total += plen + len(s)
+// Masks of field numbers.
+const (
+	jobOnlyMask = 1<<jobOnly - 1
+	paramMask   = (1<<nFields - 1) &^ jobOnlyMask
+	allFields   = 1<<nFields - 1
+)
+
+// newPaths builds the paths of the fields in need (a mask of field
+// numbers) as substrings of a single string: one allocation per job
+// instead of one per field. Fields the defaults fill need no path of
+// their own (they keep the defaults' path), so most jobs only name their
+// own few fields; at 100,000 jobs that saves tens of megabytes.
+func newPaths(prefix string, need uint32) paths {
+	total := 0
+	for k, s := range fieldSuffixes {
+		if need&(1<<k) != 0 {
+			total += len(prefix) + len(s)
+		}
 	}
 	var b strings.Builder
 	b.Grow(total)
-	writePrefix := func() {
-		b.WriteString(head)
-		b.Write(idx)
-		b.WriteString(tail)
-	}
-	writePrefix()
 	var ends [nFields]int
 	for k, s := range fieldSuffixes {
-		writePrefix()
-		b.WriteString(s)
+		if need&(1<<k) != 0 {
+			b.WriteString(prefix)
+			b.WriteString(s)
+		}
 		ends[k] = b.Len()
 	}
 	all := b.String()
-	p := paths{job: all[:plen]}
-	start := plen
+	p := paths{job: prefix}
+	start := 0
 	for k := range ends {
 		p.f[k] = all[start:ends[k]]
 		start = ends[k]
 	}
 	return p
+}
+
+// itemPath is head + i + "]", e.g. "jobs[3]" or "jobsFrom[1][7]".
+func itemPath(head string, i int) string {
+	var nb [20]byte
+	return head + string(strconv.AppendInt(nb[:0], int64(i), 10)) + "]"
+}
+
+// setMask is the mask of p's fields that are set.
+func setMask(p *Params) uint32 {
+	var m uint32
+	for k, set := range [...]bool{
+		p.OutputFormat.Set, p.OutputQuality.Set, p.NumberResults.Set, p.OriginalAudioVolume.Set,
+		p.SoundVolume.Set, p.IncludeCost.Set, p.TTL.Set, p.WebhookURL.Set, p.UploadEndpoint.Set,
+		p.CheckContent.Set, p.SafetyMode.Set,
+	} {
+		if set {
+			m |= 1 << (jobOnly + k)
+		}
+	}
+	return m
+}
+
+// slotMask is the mask of fields a job's gathered slots write.
+func slotMask(s *slots) uint32 {
+	var m uint32
+	for fi := 0; fi < jobOnly+pSafety; fi++ {
+		if s[fi].val != nil {
+			m |= 1 << fi
+		}
+	}
+	if s[jobOnly+pSafety].val != nil {
+		m |= 1<<fCheckContent | 1<<fSafetyMode
+	}
+	return m
 }
 
 // defaultsPaths names the defaults' fields ("defaults.safety.mode").
@@ -82,6 +121,9 @@ var defaultsPaths = func() paths {
 // safetyPath is "<job>.safety", cut from the checkContent path.
 func (p *paths) safetyPath() string {
 	s := p.f[fCheckContent]
+	if len(s) <= len(".checkContent") {
+		return p.job + ".safety" // not built for this job; only on error paths
+	}
 	return s[:len(s)-len(".checkContent")]
 }
 
@@ -202,22 +244,30 @@ func (d *decoder) jobs(n *yaml.Node, files []jobsFile, m *Manifest) {
 	}
 }
 
-// yamlJob decodes one element of `jobs` (or one JSONL line) into j.
+// yamlJob decodes one element of `jobs` into j.
 func (d *decoder) yamlJob(n *yaml.Node, i int, j *Job, defaults *Params) {
-	ps := newPaths("jobs[", i, "]")
-	d.mappingJob(n, j, &ps, defaults)
+	d.mappingJob(n, j, "jobs[", i, defaults)
 }
 
-func (d *decoder) mappingJob(n *yaml.Node, j *Job, ps *paths, defaults *Params) {
-	j.Path = ps.job
+// mappingJob decodes a job mapping (from the manifest or a JSONL line);
+// its path is head + i + "]".
+func (d *decoder) mappingJob(n *yaml.Node, j *Job, head string, i int, defaults *Params) {
+	unset := paramMask &^ d.st.defaultsSet
 	r := resolve(n)
 	if r.Kind != yaml.MappingNode {
+		ps := newPaths(itemPath(head, i), jobOnlyMask|unset)
+		j.Path = ps.job
 		d.st.typeErr(d.leafOf(n), ps.job, "must be a mapping (a job with id, video, audio, ...)")
-		finishJob(j, ps, defaults)
+		finishJob(j, &ps, defaults)
 		return
 	}
 	var s slots
-	d.gather(r, jobKeys, ps.job, &s)
+	// Gather first, so only the paths this job needs are built; the
+	// gather's own messages build theirs when they happen.
+	jobPath := itemPath(head, i)
+	d.gather(r, jobKeys, jobPath, &s)
+	ps := newPaths(jobPath, jobOnlyMask|unset|slotMask(&s))
+	j.Path = ps.job
 	for fi := 0; fi < jobOnly+pSafety; fi++ {
 		v := s[fi].val
 		switch {
@@ -230,8 +280,8 @@ func (d *decoder) mappingJob(n *yaml.Node, j *Job, ps *paths, defaults *Params) 
 			d.st.setJobField(j, fi, d.leafOf(v), ps.f[fi])
 		}
 	}
-	d.safety(s[jobOnly+pSafety].val, &j.Params, ps)
-	finishJob(j, ps, defaults)
+	d.safety(s[jobOnly+pSafety].val, &j.Params, &ps)
+	finishJob(j, &ps, defaults)
 }
 
 // finishJob merges the defaults into j's unset params (keeping the

@@ -46,6 +46,7 @@ type state struct {
 	env         func(string) (string, bool)
 	diags       diagList
 	mergeVisits int
+	defaultsSet uint32 // mask of the params the defaults set
 }
 
 // decoder reads YAML nodes from one source. For JSONL every position is

@@ -83,11 +83,11 @@ func (st *state) expandLeaf(l leaf, path string) (string, bool) {
 	return s, len(probs) == 0
 }
 
-// typed prepares l for a non-string field: a quoted string holding ${VAR}
+// typed prepares l for a non-string field: a quoted string (or CSV cell) holding ${VAR}
 // is expanded and then typed like a plain scalar, so `concurrency: "${N}"`
 // works. Other quoted strings stay strings (and are rejected).
 func (st *state) typed(l leaf, path string) (leaf, bool) {
-	if l.kind == yaml.ScalarNode && l.tag == "!!str" && strings.Contains(l.text, "${") {
+	if l.kind == yaml.ScalarNode && (l.tag == "!!str" || l.tag == "") && strings.Contains(l.text, "${") {
 		s, ok := st.expandLeaf(l, path)
 		if !ok {
 			return l, false

@@ -31,6 +31,7 @@ func (d *decoder) manifest(root *yaml.Node, m *Manifest) {
 		var ps slots
 		d.gather(n, paramKeys, "defaults", &ps)
 		d.params(ps[:nParams], &m.Defaults, &defaultsPaths)
+		d.st.defaultsSet = setMask(&m.Defaults)
 	}
 	files := d.jobsFromList(s[tJobsFrom].val, m.Dir)
 	d.jobs(s[tJobs].val, files, m)

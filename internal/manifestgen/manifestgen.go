@@ -58,7 +58,7 @@ jobs:
 	var buf []byte
 	for i := 0; i < n; i++ {
 		rng = rng*6364136223846793005 + 1442695040888963407 // LCG: cheap, deterministic
-		tenths := 20 + int((rng>>33)%580)                    // 2.0 .. 59.9 s
+		tenths := 20 + int((rng>>33)%580)                   // 2.0 .. 59.9 s
 		const lang = "es"
 		buf = buf[:0]
 		buf = append(buf, "  - id: ep"...)
