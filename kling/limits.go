@@ -119,14 +119,15 @@ func Check(table map[Level]InputLimits, kind string, m Media) []Violation {
 }
 
 func dedupe(vs []Violation) []Violation {
-	seen := map[string]bool{}
-	var out []Violation
+	out := vs[:0]
 	for _, v := range vs {
-		if seen[v.Field] {
-			continue
+		dup := false
+		for _, o := range out {
+			dup = dup || o.Field == v.Field
 		}
-		seen[v.Field] = true
-		out = append(out, v)
+		if !dup {
+			out = append(out, v)
+		}
 	}
 	return out
 }

@@ -93,7 +93,13 @@ func (p Price) String() string {
 	if p < 0 {
 		sign, p = "-", -p
 	}
-	return fmt.Sprintf("%s$%d.%04d", sign, p/PerUSD, p%PerUSD)
+	b := make([]byte, 0, 16)
+	b = append(b, sign...)
+	b = append(b, '$')
+	b = strconv.AppendInt(b, int64(p/PerUSD), 10)
+	frac := strconv.AppendInt(make([]byte, 0, 4), int64(p%PerUSD)+int64(PerUSD), 10) // "1xxxx": zero-padded to 4
+	b = append(b, '.')
+	return string(append(b, frac[1:]...))
 }
 
 // ParseUSD parses a decimal dollar amount ("40", "40.5", "0.0462") exactly,

@@ -88,7 +88,7 @@ func Build(ctx context.Context, m *pipeline.Manifest, opt Options) (*Plan, error
 		switch id := mj.ID; {
 		case !id.Set || id.V == "":
 			d.errf(mj.Pos, mj.Path+".id", "is required ([A-Za-z0-9._-], at most 128 characters)")
-		case !safeID.MatchString(id.V) || id.V == "." || id.V == "..":
+		case !safeID(id.V) || id.V == "." || id.V == "..":
 			fieldErr(d, id, "%q is not safe for object keys; allowed: letters, digits, '.', '_' and '-' (at most 128)", id.V)
 		default:
 			if k, dup := firstID[id.V]; dup {
@@ -102,7 +102,7 @@ func Build(ctx context.Context, m *pipeline.Manifest, opt Options) (*Plan, error
 			j.Tags = mj.Tags.V
 		}
 		for _, t := range j.Tags {
-			if !safeID.MatchString(t) {
+			if !safeID(t) {
 				fieldErr(d, mj.Tags, "tag %q is not allowed; tags use letters, digits, '.', '_' and '-'", t)
 			}
 		}
@@ -124,6 +124,15 @@ func Build(ctx context.Context, m *pipeline.Manifest, opt Options) (*Plan, error
 				continue
 			}
 			probe := k == 0 || !mj.AudioSeconds.Set
+			if opt.Offline && in.Kind != InputLocal {
+				// Nothing to check or probe: keep it out of the prober.
+				if k == 0 {
+					j.Video = in
+				} else {
+					j.Audio = in
+				}
+				continue
+			}
 			key := inputKey(in)
 			if r, seen := reqs[key]; !seen || (probe && !r.probe) {
 				reqs[key] = probeReq{in: in, probe: probe}
@@ -156,7 +165,10 @@ func Build(ctx context.Context, m *pipeline.Manifest, opt Options) (*Plan, error
 				inputsOK = false
 				continue
 			}
-			r := res[inputKey(*in)]
+			r, probed := res[inputKey(*in)]
+			if !probed {
+				r.in = *in
+			}
 			if r.err != nil {
 				fieldErr(d, f, "%v", r.err)
 				inputsOK = false
@@ -300,18 +312,39 @@ func inputKey(in Input) string {
 // request and its output keys. A resumed run redoes a succeeded job only
 // when its fingerprint changed (see executor).
 func fingerprint(j *Job) string {
-	h := sha256.New()
-	for _, in := range []Input{j.Video, j.Audio} {
-		fmt.Fprintf(h, "%s\x00%s\x00%d\x00%s\x00", in.Kind, in.Raw, in.Size, in.Version)
+	var buf [512]byte
+	b := buf[:0]
+	for _, in := range []*Input{&j.Video, &j.Audio} {
+		b = append(b, in.Kind...)
+		b = append(b, 0)
+		b = append(b, in.Raw...)
+		b = append(b, 0)
+		b = strconv.AppendInt(b, in.Size, 10)
+		b = append(b, 0)
+		b = append(b, in.Version...)
+		b = append(b, 0)
 	}
-	r := j.Request
-	fmt.Fprintf(h, "%s|%s|%d|%d|%s|%s|%t|%d|%s|%s|%t|%s\x00", r.Model, r.OutputFormat, r.OutputQuality, r.NumberResults,
-		strconv.FormatFloat(r.OriginalAudioVolume, 'f', 2, 64), strconv.FormatFloat(r.SoundVolume, 'f', 2, 64),
-		r.IncludeCost, r.TTL, r.WebhookURL, r.UploadEndpoint, r.CheckContent, r.SafetyMode)
+	r := &j.Request
+	for _, s := range []string{r.Model, r.OutputFormat, r.WebhookURL, r.UploadEndpoint, r.SafetyMode} {
+		b = append(b, s...)
+		b = append(b, '|')
+	}
+	for _, v := range []int{r.OutputQuality, r.NumberResults, r.TTL} {
+		b = strconv.AppendInt(b, int64(v), 10)
+		b = append(b, '|')
+	}
+	b = strconv.AppendFloat(b, r.OriginalAudioVolume, 'f', 2, 64)
+	b = append(b, '|')
+	b = strconv.AppendFloat(b, r.SoundVolume, 'f', 2, 64)
+	b = append(b, '|')
+	b = strconv.AppendBool(b, r.IncludeCost)
+	b = strconv.AppendBool(b, r.CheckContent)
 	for _, k := range j.OutputKeys {
-		fmt.Fprintf(h, "%s\x00", k)
+		b = append(b, 0)
+		b = append(b, k...)
 	}
-	return hex.EncodeToString(h.Sum(nil))
+	sum := sha256.Sum256(b)
+	return hex.EncodeToString(sum[:])
 }
 
 // OverBudget reports whether the plan's total exceeds its budget.

@@ -2,19 +2,27 @@ package planner
 
 import (
 	"fmt"
-	"regexp"
 	"strconv"
 	"strings"
 
 	"github.com/dubline/dubline/kling"
 )
 
-// safeID is what a job id may contain: it becomes part of object keys,
-// file names and journal records.
-var safeID = regexp.MustCompile(`^[A-Za-z0-9._-]{1,128}$`)
-
-// safeName is what a run name may contain (it names the journal file).
-var safeName = regexp.MustCompile(`^[A-Za-z0-9._-]{1,128}$`)
+// safeID reports whether s may be a job id, tag or run name: 1-128 of
+// [A-Za-z0-9._-]. Ids become parts of object keys, file names and journal
+// records. (A byte loop: a regexp per job was measurable at 100k jobs.)
+func safeID(s string) bool {
+	if len(s) == 0 || len(s) > 128 {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '.' || c == '_' || c == '-') {
+			return false
+		}
+	}
+	return true
+}
 
 // Key template placeholders.
 var placeholders = []string{"{id}", "{ext}", "{n}", "{name}", "{index}"}
@@ -55,17 +63,42 @@ func outputKeys(tmpl, prefix, run, id string, index int, r Request) []string {
 		}
 	}
 	keys := make([]string, r.NumberResults)
+	ext := kling.Ext(r.OutputFormat)
 	for n := range keys {
-		k := strings.NewReplacer(
-			"{id}", id,
-			"{ext}", kling.Ext(r.OutputFormat),
-			"{n}", strconv.Itoa(n+1),
-			"{name}", run,
-			"{index}", strconv.Itoa(index),
-		).Replace(tmpl)
-		keys[n] = prefix + k
+		keys[n] = expandKey(tmpl, prefix, id, ext, run, n+1, index)
 	}
 	return keys
+}
+
+// expandKey substitutes the placeholders in one pass (a strings.Replacer
+// per job costs more than the rest of planning a 100,000-job manifest).
+func expandKey(tmpl, prefix, id, ext, run string, n, index int) string {
+	b := make([]byte, 0, len(prefix)+len(tmpl)+len(id)+8)
+	b = append(b, prefix...)
+	for i := 0; i < len(tmpl); i++ {
+		if tmpl[i] == '{' {
+			if j := strings.IndexByte(tmpl[i:], '}'); j > 0 {
+				switch tmpl[i : i+j+1] {
+				case "{id}":
+					b = append(b, id...)
+				case "{ext}":
+					b = append(b, ext...)
+				case "{n}":
+					b = strconv.AppendInt(b, int64(n), 10)
+				case "{name}":
+					b = append(b, run...)
+				case "{index}":
+					b = strconv.AppendInt(b, int64(index), 10)
+				default:
+					b = append(b, tmpl[i:i+j+1]...)
+				}
+				i += j
+				continue
+			}
+		}
+		b = append(b, tmpl[i])
+	}
+	return string(b)
 }
 
 // checkKey returns "" if key is safe as an object key and a relative file

@@ -1,9 +1,12 @@
 package planner
 
 import (
+	"bufio"
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"io"
+	"strconv"
 	"strings"
 	"text/tabwriter"
 
@@ -13,25 +16,49 @@ import (
 // WriteTable prints the plan for people: one row per job (id, audio
 // seconds, tier, price, warnings), then totals by tag and the budget.
 func (p *Plan) WriteTable(w io.Writer) error {
-	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "JOB\tAUDIO S\tBILLED S\tTIER\tRESULTS\tPRICE\tWARNINGS")
+	// Job rows are padded by hand from precomputed widths: tabwriter would
+	// hold all 100,000 rows of a big plan in memory until the end.
+	idw, pw := len("JOB"), len("PRICE")
+	for i := range p.Jobs {
+		idw = max(idw, len(p.Jobs[i].ID))
+		pw = max(pw, len(p.Jobs[i].Estimate.String()))
+	}
+	bw := bufio.NewWriterSize(w, 64<<10)
+	row := func(b []byte, cells ...string) []byte {
+		widths := [...]int{idw, len("AUDIO S"), len("BILLED S"), len("<=10s"), len("RESULTS"), pw}
+		for i, c := range cells {
+			b = append(b, c...)
+			if i < len(widths) && i < len(cells)-1 {
+				for n := len(c); n < widths[i]; n++ {
+					b = append(b, ' ')
+				}
+				b = append(b, ' ', ' ')
+			}
+		}
+		return append(bytes.TrimRight(b, " "), '\n')
+	}
+	var b []byte
+	bw.Write(row(b, "JOB", "AUDIO S", "BILLED S", "TIER", "RESULTS", "PRICE", "WARNINGS"))
 	for i := range p.Jobs {
 		j := &p.Jobs[i]
 		warn := ""
 		if len(j.Warnings) > 0 {
 			warn = shortWarn(j.Warnings[0])
 			if len(j.Warnings) > 1 {
-				warn += fmt.Sprintf(" (+%d more)", len(j.Warnings)-1)
+				warn += " (+" + strconv.Itoa(len(j.Warnings)-1) + " more)"
 			}
 		}
-		fmt.Fprintf(tw, "%s\t%.2f\t%d\t%s\t%d\t%s\t%s\n", j.ID, j.AudioSeconds, j.BillableSeconds, j.Tier,
-			j.Request.NumberResults, j.Estimate, warn)
+		b = row(b[:0], j.ID, strconv.FormatFloat(j.AudioSeconds, 'f', 2, 64), strconv.Itoa(j.BillableSeconds), j.Tier,
+			strconv.Itoa(j.Request.NumberResults), j.Estimate.String(), warn)
+		if _, err := bw.Write(b); err != nil {
+			return err
+		}
 	}
-	if err := tw.Flush(); err != nil {
+	if err := bw.Flush(); err != nil {
 		return err
 	}
 	fmt.Fprintln(w)
-	tw = tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "TAG\tPRICE")
 	for _, t := range p.Tags() {
 		fmt.Fprintf(tw, "%s\t%s\n", t, p.ByTag[t])

@@ -31,7 +31,7 @@ func checkSettings(d *diags, m *pipeline.Manifest, p *Plan, now time.Time) {
 		base := filepath.Base(m.File)
 		p.Name = strings.TrimSuffix(base, filepath.Ext(base))
 	}
-	if !safeName.MatchString(p.Name) {
+	if !safeID(p.Name) {
 		d.errf(m.Name.Pos, "name", "%q cannot name a journal; use letters, digits, '.', '_' and '-'", p.Name)
 	}
 
