@@ -221,6 +221,22 @@ func TestProbeSniffsWithoutExtension(t *testing.T) {
 	}
 }
 
+// go-mkvparse panics on a zero-length signed integer or date element; the
+// probe turns that into an error.
+func TestProbeRecoversParserPanic(t *testing.T) {
+	webm := []byte{
+		0x1A, 0x45, 0xDF, 0xA3, 0x87, 0x42, 0x82, 0x84, 'w', 'e', 'b', 'm', // EBML header, DocType webm
+		0x18, 0x53, 0x80, 0x67, 0x01, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, // Segment, unknown size
+		0x15, 0x49, 0xA9, 0x66, 0x83, 0x44, 0x61, 0x80, // Info { DateUTC, 0 bytes }
+		0xEC, 0x80, // Void, so the empty read is not at the end of the data
+	}
+	_, err := Probe(bytesReaderAt(webm), int64(len(webm)), "x.webm")
+	if !errors.Is(err, ErrNotMedia) || !strings.Contains(err.Error(), "parser failed") {
+		t.Fatalf("got %v, want a recovered parser failure wrapping ErrNotMedia", err)
+	}
+	t.Log(err)
+}
+
 func BenchmarkProbeFile(b *testing.B) {
 	for _, f := range []string{"face.mp4", "face_moov_end.mp4"} {
 		b.Run(f, func(b *testing.B) {

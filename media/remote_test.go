@@ -97,6 +97,9 @@ func makeLargeMedia(t *testing.T, dir string) {
 		{"-f", "lavfi", "-i", tone, "-c:a", "libmp3lame", "-b:a", "128k", "long.mp3"},
 		// CBR without a Xing/Info tag: the duration is estimated from the bitrate.
 		{"-f", "lavfi", "-i", tone, "-c:a", "libmp3lame", "-b:a", "64k", "-write_xing", "0", "long_cbr.mp3"},
+		{"-f", "lavfi", "-i", tone, "-c:a", "libopus", "-b:a", "128k", "long.webm"},
+		{"-f", "lavfi", "-i", tone, "-c:a", "libopus", "-b:a", "128k", "long.opus"},
+		{"-f", "lavfi", "-i", tone, "-c:a", "libvorbis", "-b:a", "128k", "long.ogg"},
 	}
 	for _, c := range cmds {
 		args := append([]string{"-hide_banner", "-loglevel", "error", "-y"}, c...)
@@ -141,6 +144,9 @@ func TestProbeURLCost(t *testing.T) {
 		{"long.wav", "wav", false, 0, 0, 4 << 20, 3, 256 << 10},
 		{"long.mp3", "mp3", false, 0, 0, 512 << 10, 3, 256 << 10},
 		{"long_cbr.mp3", "mp3", false, 0, 0, 256 << 10, 3, 256 << 10},
+		{"long.webm", "webm", false, 0, 0, 512 << 10, 3, 256 << 10},
+		{"long.opus", "opus", false, 0, 0, 512 << 10, 3, 256 << 10},
+		{"long.ogg", "ogg", false, 0, 0, 128 << 10, 3, 256 << 10},
 	}
 	rows := []string{"| file | size | ours (s) | ffprobe (s) | requests | bytes |", "|---|---|---|---|---|---|"}
 	for _, tc := range tests {

@@ -98,17 +98,30 @@ func probeMKV(r io.ReaderAt, size int64, head []byte) (Info, error) {
 	if len(head) < 4 || sniff(head) != kindMKV {
 		return Info{}, fmt.Errorf("expected %s, found %s: %w", kindMKV.describe(), foundBytes(head, size), ErrNotMedia)
 	}
-	n := min(size, maxMKVHeader)
-	if err := prefetch(r, 0, n); err != nil {
-		return Info{}, fmt.Errorf("read WebM header: %w", err)
-	}
-	buf, err := readExact(r, size, 0, int(n), "WebM header")
-	if err != nil {
-		return Info{}, err
-	}
-	h := &mkvHandler{scale: 1000000}
-	if err := parseMKV(buf, h); err != nil {
-		return Info{}, err
+	// Muxers write Info and Tracks in the first few KB: try the first
+	// block, then up to maxMKVHeader (each a single request when remote).
+	var h *mkvHandler
+	var buf []byte
+	for _, limit := range []int64{DefaultBlockSize, maxMKVHeader} {
+		n := min(size, limit)
+		if err := prefetch(r, 0, n); err != nil {
+			return Info{}, fmt.Errorf("read WebM header: %w", err)
+		}
+		var err error
+		if buf, err = readExact(r, size, 0, int(n), "WebM header"); err != nil {
+			return Info{}, err
+		}
+		h = &mkvHandler{scale: 1000000}
+		err = parseMKV(buf, h)
+		if h.info && h.tracks || n == size {
+			if err != nil {
+				return Info{}, err
+			}
+			break
+		}
+		if err != nil && !errors.Is(err, ErrTruncated) {
+			return Info{}, err
+		}
 	}
 	if !h.info {
 		if int64(len(buf)) == size {
