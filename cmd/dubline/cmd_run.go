@@ -7,6 +7,7 @@ import (
 	"os"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/dubline/dubline/executor"
 )
@@ -23,6 +24,8 @@ type runFlags struct {
 	json      bool
 	dryRun    bool
 	overwrite bool
+	pollDelay time.Duration
+	pollEvery time.Duration
 }
 
 func (f *runFlags) register(fs *flag.FlagSet) {
@@ -38,6 +41,8 @@ func (f *runFlags) register(fs *flag.FlagSet) {
 	fs.BoolVar(&f.json, "json", false, "print the JSON report on stdout")
 	fs.BoolVar(&f.dryRun, "dry-run", false, "plan only (same as dubline plan)")
 	fs.BoolVar(&f.overwrite, "overwrite", false, "replace output objects that Dubline did not write in this run's journal")
+	fs.DurationVar(&f.pollDelay, "poll-delay", 0, "first poll of a job this long after submitting (default 15s; 0.5s with --sandbox)")
+	fs.DurationVar(&f.pollEvery, "poll-interval", 0, "base poll interval, growing x1.5 to 15s (default 2s)")
 }
 
 func cmdRun(ctx context.Context, args []string, e env) int {

@@ -118,6 +118,13 @@ func apiClient(ctx context.Context, p *planner.Plan, f runFlags, e env, d *deps)
 		opt.APIKey = key
 		d.secrets = append(d.secrets, key)
 	}
+	if f.pollDelay > 0 {
+		opt.PollInitialDelay = f.pollDelay
+	}
+	if f.pollEvery > 0 {
+		opt.PollInterval = f.pollEvery
+		opt.PollMaxInterval = max(f.pollEvery, opt.PollMaxInterval)
+	}
 	if p.JobTimeout > 0 {
 		opt.JobDeadline = p.JobTimeout
 	}
