@@ -21,6 +21,7 @@ type StatusError struct {
 	Code int
 }
 
+// Error says the status, with a hint for 403 and 404.
 func (e *StatusError) Error() string {
 	hint := ""
 	switch e.Code {
