@@ -55,4 +55,5 @@ func BenchmarkParse100k(b *testing.B) {
 			b.Fatalf("got %d jobs", len(m.Jobs))
 		}
 	}
+	b.ReportMetric(float64(100_000*b.N)/b.Elapsed().Seconds(), "jobs/s")
 }

@@ -6,6 +6,24 @@
 // values are allowed (is 120 a valid outputQuality?) is the planner's job;
 // every value therefore carries the position it came from, so the planner
 // can report file:line:col.
+//
+// Choices made where the design is silent:
+//   - Every problem is collected and returned at once as Diags, sorted by
+//     file (the manifest, then jobsFrom files in order), line and column.
+//   - YAML null (or an empty value) leaves a field unset. String fields take
+//     any scalar as written (id: 0042 is "0042"); typed fields follow the
+//     YAML tag, so a quoted "95" is a string and is rejected as an integer.
+//   - ${VAR} expands in string values; a quoted string or CSV cell that holds
+//     ${VAR} in a typed field is expanded and then typed like a plain scalar,
+//     so concurrency: "${N}" works. ${VAR:-def} uses def when VAR is unset
+//     or empty (as the shell does). Inside a YAML flow list, quote values
+//     that start with ${: [${A}] is a YAML syntax error.
+//   - JSONL lines are decoded by yaml.v3 too (JSON is YAML), so types and
+//     messages are the manifest's own. CSV cells are typed like plain YAML
+//     scalars and trimmed; positions are line and column number.
+//   - Manifests of 1 MiB and more are decoded in chunks of jobs when their
+//     shape allows (see chunk.go), so peak memory stays near that of the
+//     yaml.Node tree alone; results are identical to a whole-file parse.
 package pipeline
 
 import (
@@ -129,8 +147,10 @@ type Limits struct {
 
 // Job is one video+audio pair after defaults were merged in. Index is its
 // place in the expanded job list (manifest jobs first, then each jobsFrom
-// file in order); Path is "jobs[3]" for manifest jobs and
-// "jobsFrom[0] row 7" style names for imported rows.
+// file in order); Path is "jobs[3]" for manifest jobs and "jobsFrom[k][i]"
+// for the i-th (0-based) data row of the k-th jobsFrom file. Fields never
+// set (neither by the job nor by defaults) still carry a Path and the
+// job's Pos, so "required" messages can name them.
 type Job struct {
 	Index        int
 	Path         string
