@@ -116,7 +116,7 @@ type journal struct {
 
 	mu     sync.Mutex // guards closed and sends on reqs
 	closed bool
-	err    error // sticky write error; only the writer goroutine touches it
+	err    error              // sticky write error; only the writer goroutine touches it
 	hook   func([]byte) error // tests: fail a write
 }
 
