@@ -67,9 +67,9 @@ func benchOnce(b *testing.B, jobs, conc int, latency time.Duration) {
 		id := fmt.Sprintf("j%05d", i)
 		plan.Jobs = append(plan.Jobs, planner.Job{
 			Index: i, ID: id,
-			Video:   planner.Input{Raw: video, Kind: planner.InputRunware, URL: video},
-			Audio:   planner.Input{Raw: audio, Kind: planner.InputRunware, URL: audio},
-			Request: planner.Request{Model: kling.Model, OutputFormat: "MP4", OutputQuality: 95, NumberResults: 1, SoundVolume: 1, IncludeCost: true},
+			Video:    planner.Input{Raw: video, Kind: planner.InputRunware, URL: video},
+			Audio:    planner.Input{Raw: audio, Kind: planner.InputRunware, URL: audio},
+			Request:  planner.Request{Model: kling.Model, OutputFormat: "MP4", OutputQuality: 95, NumberResults: 1, SoundVolume: 1, IncludeCost: true},
 			Estimate: kling.JobPrice(4.2, 1), OutputKeys: []string{id + ".mp4"}, Fingerprint: id,
 		})
 	}

@@ -46,9 +46,9 @@
 //   - failed earlier: retried with a new taskUUID.
 //
 // Only: "" selects every job that is not done; "failed" selects jobs whose
-// last state is failed or undelivered; "pending" selects jobs never
-// submitted; "changed" selects jobs whose fingerprint differs from the one
-// the journal recorded last. In-flight jobs are always resumed. IDs and Tags
+// last state is failed; "pending" selects jobs never submitted; "changed"
+// selects jobs whose fingerprint differs from the one the journal recorded
+// last. In-flight jobs (including undelivered ones) are always resumed. IDs and Tags
 // narrow the selection (a job matches if it has any of the tags); Shard I/N
 // keeps jobs whose FNV-1a hash of the id mod N is I, which is stable when
 // the manifest is reordered.
@@ -60,7 +60,12 @@
 // else the estimate). A failed task releases it (failed generations are
 // reportedly not billed). A task whose outcome is unknown at the end of the
 // run keeps its reservation, reported as Reserved. Regenerations reuse the
-// job's reservation.
+// job's reservation. The actual cost is only known after the fact, so if
+// Runware bills more than the price rule estimated, later reservations are
+// scaled by the worst actual/estimate ratio seen so far: an underestimating
+// rule can then overrun the budget only by the drift of jobs already in
+// flight when the first underestimate was billed (none at concurrency 1),
+// and the drift is reported per job and in total.
 //
 // Outputs. With numberResults 1 and no user uploadEndpoint, the task gets a
 // presigned PUT for its output key. After success every output is Stat'ed
