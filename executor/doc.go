@@ -90,8 +90,9 @@
 // (journal "inflight") to be polled next time; Fatal also stops the run.
 //
 // Exit codes, in order of precedence: 130 when ctx was cancelled or
-// plan.Deadline passed (a deadline is treated like an interrupt: state saved,
-// run again to resume; StoppedBy "interrupt" or "deadline"); 1 when the
+// plan.Deadline passed before every selected job succeeded (a deadline is
+// treated like an interrupt: state saved, run again to resume; StoppedBy
+// "interrupt" or "deadline"); 1 when the
 // journal could not be written (StoppedBy "internal"); 3 when a Fatal API
 // error stopped the run (StoppedBy "fatal", FatalError says why); 4 when the
 // budget stopped the run; 3 when any selected job did not succeed (failed,
