@@ -240,7 +240,6 @@ func (c *countingServer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 func TestHTTPInputsProbedInFewRequests(t *testing.T) {
 	cs := &countingServer{reqs: map[string]int{}, bytes: map[string]int64{}}
 	srv := httptest.NewServer(cs)
-	defer srv.Close()
 	p := mustPlan(t, `
 output: {url: out}
 jobs:
@@ -248,6 +247,8 @@ jobs:
   - {id: b, video: `+srv.URL+`/face.mov, audio: `+srv.URL+`/tone_4_2s.m4a}
   - {id: c, video: `+srv.URL+`/face_moov_end.mp4, audio: `+srv.URL+`/speech_4_2s.wav}
 `, Options{NeedPrice: true, HTTPClient: srv.Client()})
+	srv.Close() // waits for handlers, so every request is counted
+	cs.mu.Lock()
 	if a := p.Jobs[0]; a.Video.Width != 1280 || a.Video.Height != 720 || a.BillableSeconds != 13 {
 		t.Errorf("a: %+v", a)
 	}
@@ -260,6 +261,9 @@ jobs:
 	if cs.reqs["/face_moov_end.mp4"] == 0 {
 		t.Error("video not probed")
 	}
+	cs.mu.Unlock()
+	srv = httptest.NewServer(cs)
+	defer srv.Close()
 	_, err := plan(t, `
 output: {url: out}
 jobs:

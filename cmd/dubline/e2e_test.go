@@ -284,7 +284,9 @@ func TestE2ERunS3(t *testing.T) {
 // resumed run re-sends the same taskUUIDs, gets 409, polls: billed once.
 func TestE2ECrashAfterSubmitBeforeAck(t *testing.T) {
 	e := newE2E(t, 3, "", emulator.Options{})
+	e.gate.mu.Lock()
 	e.gate.holdSubmits = true
+	e.gate.mu.Unlock()
 	c, _, _ := e.cmd()
 	if err := c.Start(); err != nil {
 		t.Fatal(err)
