@@ -161,7 +161,11 @@ func TestIntegrationRun(t *testing.T) {
 	}
 	v.checkOutputs()
 	st := v.emu.Stats()
-	if st.DuplicatesRefused < 1 || v.client.Stats().Conflicts < 1 || st.UploadsFailed != 1 || st.Failed != 1 || v.sink.copies.Load() != 1 {
+	// Which concurrent task takes each injected fault varies from run to
+	// run: the two upload faults may land on the task that fails to
+	// generate or on two that succeed, so 1 or 2 copies are both right.
+	copies := v.sink.copies.Load()
+	if st.DuplicatesRefused < 1 || v.client.Stats().Conflicts < 1 || st.UploadsFailed < 1 || st.Failed != 1 || copies < 1 || copies > 2 {
 		t.Errorf("faults not exercised: duplicates %d conflicts %d uploads failed %d generations failed %d copies %d",
 			st.DuplicatesRefused, v.client.Stats().Conflicts, st.UploadsFailed, st.Failed, v.sink.copies.Load())
 	}
