@@ -2,11 +2,11 @@ package executor
 
 import (
 	"context"
-	"errors"
 	"time"
 
 	"github.com/dubline/dubline/planner"
 	"github.com/dubline/dubline/runware"
+	"github.com/dubline/dubline/storage"
 )
 
 // API is the part of the Runware client the executor uses;
@@ -22,17 +22,12 @@ type API interface {
 	Wait(ctx context.Context, taskUUID string, numberResults int) (*runware.Result, error)
 }
 
-// Object describes a stored output object.
-type Object struct {
-	Key         string
-	Size        int64
-	ContentType string
-	ETag        string
-}
+// Object describes a stored output object (storage.Object).
+type Object = storage.Object
 
 // ErrNotFound is what Sink.Stat returns (possibly wrapped) for a missing
-// object.
-var ErrNotFound = errors.New("object not found")
+// object (storage.ErrNotFound).
+var ErrNotFound = storage.ErrNotFound
 
 // Sink is where results go: an S3 prefix or a local directory. Keys are
 // relative to the destination. Implementations must be safe for concurrent

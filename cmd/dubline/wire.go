@@ -76,13 +76,13 @@ func wire(ctx context.Context, p *planner.Plan, f runFlags, e env) (_ *deps, err
 		if err := s3c.Preflight(ctx, p.Output.Bucket, p.Output.Prefix); err != nil {
 			return nil, fmt.Errorf("output %s: %w", "s3://"+p.Output.Bucket+"/"+p.Output.Prefix, err)
 		}
-		d.sink = sinkAdapter{storage.NewS3Destination(s3c, p.Output.Bucket, p.Output.Prefix)}
+		d.sink = storage.NewS3Destination(s3c, p.Output.Bucket, p.Output.Prefix)
 	default:
 		dest, err := storage.NewDirDestination(p.Output.Dir)
 		if err != nil {
 			return nil, fmt.Errorf("output directory: %w", err)
 		}
-		d.sink = sinkAdapter{dest}
+		d.sink = dest
 	}
 	in := &staging.Inputs{TTL: p.Output.PresignTTL, Uploader: client, StateDir: d.stateDir}
 	if s3c != nil {
@@ -176,25 +176,3 @@ func checkWritableDir(dir string) error {
 	f.Close()
 	return os.Remove(name)
 }
-
-// sinkAdapter makes a storage.Destination an executor.Sink.
-type sinkAdapter struct{ d storage.Destination }
-
-func (s sinkAdapter) UploadURL(ctx context.Context, key, contentType string, ttl time.Duration) (string, error) {
-	return s.d.UploadURL(ctx, key, contentType, ttl)
-}
-
-func (s sinkAdapter) Stat(ctx context.Context, key string) (executor.Object, error) {
-	o, err := s.d.Stat(ctx, key)
-	if errors.Is(err, storage.ErrNotFound) {
-		return executor.Object{}, fmt.Errorf("%w: %w", executor.ErrNotFound, err)
-	}
-	return executor.Object(o), err
-}
-
-func (s sinkAdapter) CopyFromURL(ctx context.Context, srcURL, key, contentType string) (executor.Object, error) {
-	o, err := s.d.CopyFromURL(ctx, srcURL, key, contentType)
-	return executor.Object(o), err
-}
-
-func (s sinkAdapter) String() string { return s.d.String() }
