@@ -163,7 +163,7 @@ func (p *prober) check(ctx context.Context, r probeReq) (Input, error) {
 		}
 		size, ver, err := p.s3.Head(ctx, in.Bucket, in.Key)
 		if err != nil {
-			return in, fmt.Errorf("%s: %w", in.Raw, err)
+			return in, err // storage's errors name the s3:// URL
 		}
 		in.Size, in.Version = size, ver
 		if !r.probe {

@@ -116,6 +116,11 @@ func TestRunNeedsAPIKey(t *testing.T) {
 	if code != ExitInvalid || !strings.Contains(stderr, "Runware API at http://127.0.0.1:1/v1") || strings.Contains(stderr, "k-123") {
 		t.Errorf("unreachable API: exit %d: %s", code, stderr)
 	}
+	notADir := filepath.Join(dir, "manifest.yaml", "state")
+	code, _, stderr = runCLI(t, nil, "run", "--sandbox", "--state", notADir, filepath.Join(dir, "manifest.yaml"))
+	if code != ExitInvalid || !strings.Contains(stderr, "state directory") {
+		t.Errorf("unusable state dir: exit %d: %s", code, stderr)
+	}
 	if _, err := os.Stat(filepath.Join(dir, "out")); err == nil {
 		entries, _ := os.ReadDir(filepath.Join(dir, "out"))
 		if len(entries) > 0 {
