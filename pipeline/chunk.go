@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"io"
+	"runtime"
 
 	"gopkg.in/yaml.v3"
 )
@@ -232,15 +233,45 @@ func shiftLines(n *yaml.Node, off int) {
 // chunkedJobs decodes the job chunks into m.Jobs. It sets d.fallback and
 // stops when a chunk does not parse as exactly the items the scan counted.
 func (d *decoder) chunkedJobs(m *Manifest) {
-	for _, c := range d.chunks.chunks {
-		seq, err := parseOne(d.data[c.off:c.end])
-		if err != nil || seq.Kind != yaml.SequenceNode || len(seq.Content) != c.count {
+	// yaml parsing is most of the time and each chunk parses on its own, so
+	// chunks are parsed ahead on every core while this goroutine decodes
+	// them into jobs in order (decoding touches shared state; parsing does
+	// not). The look-ahead is bounded, so memory stays a few chunks' trees.
+	type parsed struct {
+		seq *yaml.Node
+		err error
+	}
+	chunks := d.chunks.chunks
+	results := make([]chan parsed, len(chunks))
+	for i := range results {
+		results[i] = make(chan parsed, 1)
+	}
+	ahead := make(chan struct{}, runtime.GOMAXPROCS(0)+1)
+	stop := make(chan struct{})
+	defer close(stop)
+	go func() {
+		for i, c := range chunks {
+			select {
+			case ahead <- struct{}{}:
+			case <-stop:
+				return
+			}
+			go func() {
+				seq, err := parseOne(d.data[c.off:c.end])
+				results[i] <- parsed{seq, err}
+			}()
+		}
+	}()
+	for i, c := range chunks {
+		r := <-results[i]
+		<-ahead
+		if r.err != nil || r.seq.Kind != yaml.SequenceNode || len(r.seq.Content) != c.count {
 			d.fallback = true
 			return
 		}
 		cd := *d
 		cd.lineOff = c.line - 1
-		for _, e := range seq.Content {
+		for _, e := range r.seq.Content {
 			i := len(m.Jobs)
 			m.Jobs = append(m.Jobs, Job{Index: i, Pos: cd.pos(e), Dir: m.Dir})
 			cd.yamlJob(e, i, &m.Jobs[i], &m.Defaults)
