@@ -450,3 +450,74 @@ func TestE2EPreflight(t *testing.T) {
 		t.Errorf("%d tasks submitted despite a failed preflight", n)
 	}
 }
+
+// waitFor polls cond until it holds or the child must be given up on.
+func waitFor(t *testing.T, c *exec.Cmd, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(60 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			c.Process.Kill()
+			t.Fatalf("timed out waiting for %s", what)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+func exitCode(err error) int {
+	if ee, ok := err.(*exec.ExitError); ok {
+		return ee.ExitCode()
+	}
+	if err != nil {
+		return -1
+	}
+	return 0
+}
+
+// SIGINT stops new submissions, lets in-flight jobs record their state
+// and exits 130; the next run resumes and pays nothing twice.
+func TestE2EInterruptAndResume(t *testing.T) {
+	e := newE2E(t, 4, "", emulator.Options{Latency: 2 * time.Second})
+	c, _, errb := e.cmd("--concurrency", "2")
+	if err := c.Start(); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, c, "two accepted tasks", func() bool { return e.em.Stats().TasksAccepted >= 2 })
+	c.Process.Signal(os.Interrupt)
+	if code := exitCode(c.Wait()); code != ExitInterrupted {
+		t.Fatalf("exit %d, want 130\n%s", code, errb)
+	}
+	if !strings.Contains(errb.String(), "interrupted") {
+		t.Errorf("stderr does not say it was interrupted:\n%s", errb)
+	}
+	if n := e.em.Stats().TasksAccepted; n > 2 {
+		t.Errorf("%d tasks accepted: no submission may start after the signal at concurrency 2", n)
+	}
+	code, stderr := e.run()
+	if code != ExitOK {
+		t.Fatalf("resume: exit %d\n%s", code, stderr)
+	}
+	e.billedOnce(4)
+	e.outputs(4)
+}
+
+// A second signal exits at once, still 130.
+func TestE2ESecondSignalExitsAtOnce(t *testing.T) {
+	e := newE2E(t, 2, "", emulator.Options{Latency: 30 * time.Second})
+	c, _, errb := e.cmd()
+	if err := c.Start(); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, c, "accepted tasks", func() bool { return e.em.Stats().TasksAccepted >= 2 })
+	c.Process.Signal(os.Interrupt)
+	time.Sleep(200 * time.Millisecond)
+	start := time.Now()
+	c.Process.Signal(os.Interrupt)
+	code := exitCode(c.Wait())
+	if code != ExitInterrupted || time.Since(start) > 5*time.Second {
+		t.Errorf("exit %d after %s; want 130 at once\n%s", code, time.Since(start), errb)
+	}
+	if j := e.journal(); strings.Count(j, `"ev":"accepted"`) != 2 {
+		t.Errorf("journal should record both accepted tasks:\n%s", j)
+	}
+}
