@@ -117,6 +117,15 @@ type Error struct {
 	TaskUUID      string
 	RetryAfter    time.Duration // from a Retry-After header, if any
 	Err           error         // underlying transport error, if any
+	// Terminal is true when the server reported this error for this very
+	// task (its own entry in a submit or getResponse reply, e.g. a failed
+	// generation): the task is finished and will never produce a result.
+	// False for request-level failures (the whole HTTP request failed),
+	// which say nothing about the task's fate.
+	Terminal bool
+	// Attempts is how many HTTP attempts a Submit made before this error;
+	// more than one means an earlier attempt may have been accepted.
+	Attempts int
 }
 
 func (e *Error) Error() string {
