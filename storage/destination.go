@@ -57,8 +57,18 @@ type options struct {
 	fetchRetry  Retry
 	uploadRetry Retry
 	uploadTTL   time.Duration
-	log         *slog.Logger
+	// attemptTimeout bounds one download or upload attempt, so a stalled
+	// connection is retried instead of hanging an unattended run.
+	attemptTimeout time.Duration
+	log            *slog.Logger
 }
+
+// DefaultAttemptTimeout bounds one transfer attempt. Results are at most
+// a few hundred MB; at 1 MB/s that is minutes, not an hour.
+const DefaultAttemptTimeout = 15 * time.Minute
+
+// WithAttemptTimeout sets the bound of one download or upload attempt.
+func WithAttemptTimeout(d time.Duration) Option { return func(o *options) { o.attemptTimeout = d } }
 
 // WithHTTPClient sets the client for source downloads and presigned PUTs.
 func WithHTTPClient(c *http.Client) Option { return func(o *options) { o.http = c } }
@@ -76,7 +86,7 @@ func WithUploadTTL(d time.Duration) Option { return func(o *options) { o.uploadT
 func WithLogger(l *slog.Logger) Option { return func(o *options) { o.log = l } }
 
 func buildOptions(opts []Option) options {
-	o := options{fetchRetry: DefaultFetchRetry, uploadRetry: DefaultUploadRetry, uploadTTL: DefaultUploadTTL}
+	o := options{fetchRetry: DefaultFetchRetry, uploadRetry: DefaultUploadRetry, uploadTTL: DefaultUploadTTL, attemptTimeout: DefaultAttemptTimeout}
 	for _, f := range opts {
 		f(&o)
 	}

@@ -20,6 +20,19 @@ type statusError struct {
 	Code   string // S3 <Code>, when the body had one
 }
 
+// ErrSourceGone is wrapped by CopyFromURL when the source answered 403,
+// 404 or 410: the file is no longer there (a Runware videoURL past its
+// ttl) and waiting will not bring it back.
+var ErrSourceGone = errors.New("source no longer available")
+
+// Unwrap makes a final answer to a GET match ErrSourceGone.
+func (e *statusError) Unwrap() error {
+	if e.Method == "GET" && (e.Status == 403 || e.Status == 404 || e.Status == 410) {
+		return ErrSourceGone
+	}
+	return nil
+}
+
 func (e *statusError) Error() string {
 	s := fmt.Sprintf("%s %s: HTTP %d %s", e.Method, e.URL, e.Status, http.StatusText(e.Status))
 	if e.Code != "" {
@@ -44,7 +57,9 @@ func retryableFetch(status int) bool {
 func fetchToFile(ctx context.Context, o options, srcURL string, f *os.File) (int64, error) {
 	rt := newRetrier(o.fetchRetry)
 	for {
-		n, err := fetchOnce(ctx, o.http, srcURL, f)
+		actx, cancel := context.WithTimeout(ctx, o.attemptTimeout)
+		n, err := fetchOnce(actx, o.http, srcURL, f)
+		cancel()
 		if err == nil {
 			return n, nil
 		}

@@ -101,7 +101,9 @@ func (d *s3Dest) CopyFromURL(ctx context.Context, srcURL, key, contentType strin
 func (d *s3Dest) upload(ctx context.Context, k, contentType string, f *os.File, size int64) error {
 	rt := newRetrier(d.o.uploadRetry)
 	for {
-		retry, err := d.putOnce(ctx, k, contentType, f, size)
+		actx, cancel := context.WithTimeout(ctx, d.o.attemptTimeout)
+		retry, err := d.putOnce(actx, k, contentType, f, size)
+		cancel()
 		if err == nil {
 			return nil
 		}
