@@ -9,9 +9,15 @@
 //   - a local file with no S3 staging configured (e.g. output to a local
 //     directory) is uploaded to Runware itself with a mediaStorage task and
 //     passed as its media UUID. The UUIDs are remembered in the state
-//     directory by content hash for 24 hours, so a rerun does not upload
-//     the same file again (Runware does not document how long uploaded
-//     media are kept; 24 h is our conservative choice).
+//     directory by content hash and Scope (the API endpoint and account)
+//     for 24 hours, so a rerun does not upload the same file again, and a
+//     UUID from one endpoint or account (e.g. a sandbox rehearsal) is never
+//     sent to another. Runware does not document how long uploaded media
+//     are kept; 24 h is our conservative choice.
+//
+// A local file is staged or uploaded once per process, but its presigned
+// GET URL is made afresh for every job, so a job submitted hours into a
+// long run never gets a URL that expired while earlier jobs ran.
 //
 // Returned URLs may be presigned: they are secrets, never logged.
 package staging
@@ -59,7 +65,8 @@ type Inputs struct {
 	Staging  string        // s3://bucket/prefix/ for local files; "": upload to Runware instead
 	TTL      time.Duration // lifetime of presigned GET URLs
 	Uploader Uploader      // for local files without Staging
-	StateDir string        // where the media UUID cache lives; "": no cache
+	StateDir string        // where the media UUID cache lives; "": no cache on disk
+	Scope    string        // names the API endpoint and account the cached UUIDs belong to
 	Now      func() time.Time
 
 	mu    sync.Mutex
@@ -67,9 +74,11 @@ type Inputs struct {
 	cache map[string]cacheEntry
 }
 
+// call is one staging or upload of a local file; ref is the staged S3
+// key or the Runware media UUID.
 type call struct {
 	done chan struct{}
-	url  string
+	ref  string
 	err  error
 }
 
@@ -93,7 +102,16 @@ func (s *Inputs) URL(ctx context.Context, in planner.Input) (string, error) {
 		}
 		return u, nil
 	case planner.InputLocal:
-		return s.once(ctx, in.Path)
+		ref, err := s.once(ctx, in.Path)
+		if err != nil || s.Staging == "" {
+			return ref, err // a media UUID does not expire
+		}
+		bucket, _ := s.staging()
+		u, err := s.S3.PresignGet(ctx, bucket, ref, s.TTL)
+		if err != nil {
+			return "", fmt.Errorf("presign staged %s: %w", in.Path, err)
+		}
+		return u, nil
 	}
 	return "", fmt.Errorf("input %q: unknown kind %q", in.Raw, in.Kind)
 }
@@ -110,39 +128,43 @@ func (s *Inputs) once(ctx context.Context, path string) (string, error) {
 		c = &call{done: make(chan struct{})}
 		s.calls[path] = c
 		s.mu.Unlock()
-		c.url, c.err = s.local(ctx, path)
+		c.ref, c.err = s.local(ctx, path)
 		close(c.done)
 		if c.err != nil { // let a later job try again
 			s.mu.Lock()
 			delete(s.calls, path)
 			s.mu.Unlock()
 		}
-		return c.url, c.err
+		return c.ref, c.err
 	}
 	s.mu.Unlock()
 	select {
 	case <-c.done:
-		return c.url, c.err
+		return c.ref, c.err
 	case <-ctx.Done():
 		return "", ctx.Err()
 	}
 }
 
+// staging splits Staging into bucket and key prefix.
+func (s *Inputs) staging() (bucket, prefix string) {
+	bucket, prefix, _ = strings.Cut(strings.TrimPrefix(s.Staging, "s3://"), "/")
+	return bucket, prefix
+}
+
+// local stages path (returning its S3 key) or uploads it to Runware
+// (returning its media UUID).
 func (s *Inputs) local(ctx context.Context, path string) (string, error) {
 	if s.Staging != "" {
 		if s.S3 == nil {
 			return "", errors.New("staging needs an S3 client")
 		}
-		bucket, prefix, _ := strings.Cut(strings.TrimPrefix(s.Staging, "s3://"), "/")
+		bucket, prefix := s.staging()
 		key, err := s.S3.Stage(ctx, bucket, prefix, path)
 		if err != nil {
 			return "", fmt.Errorf("stage %s: %w", path, err)
 		}
-		u, err := s.S3.PresignGet(ctx, bucket, key, s.TTL)
-		if err != nil {
-			return "", fmt.Errorf("presign staged %s: %w", path, err)
-		}
-		return u, nil
+		return key, nil
 	}
 	if s.Uploader == nil {
 		return "", fmt.Errorf("%s: local inputs need S3 staging (output.staging) or a Runware upload", path)
@@ -152,7 +174,7 @@ func (s *Inputs) local(ctx context.Context, path string) (string, error) {
 		return "", err
 	}
 	sum := sha256.Sum256(data)
-	hash := hex.EncodeToString(sum[:])
+	hash := s.Scope + "|" + hex.EncodeToString(sum[:])
 	if id, ok := s.cached(hash); ok {
 		return id, nil
 	}

@@ -22,9 +22,10 @@ func (f *fakeUploader) UploadMedia(ctx context.Context, media string) (string, s
 	return "0b2d7c1e-1111-4222-8333-444455556666", "http://x/media", nil
 }
 
-type fakeS3 struct{ staged atomic.Int32 }
+type fakeS3 struct{ staged, presigned atomic.Int32 }
 
 func (f *fakeS3) PresignGet(ctx context.Context, bucket, key string, ttl time.Duration) (string, error) {
+	f.presigned.Add(1)
 	return "https://s3.local/" + bucket + "/" + key + "?X-Amz-Signature=sig", nil
 }
 
@@ -70,6 +71,11 @@ func TestStageOnce(t *testing.T) {
 	if n := f.staged.Load(); n != 1 {
 		t.Errorf("staged %d times, want 1", n)
 	}
+	// Each job gets its own presigned URL: one made at the start of a long
+	// run must not be handed to a job submitted after it expired.
+	if n := f.presigned.Load(); n != 20 {
+		t.Errorf("presigned %d times, want 20 (one per job)", n)
+	}
 }
 
 // Without staging, a local file goes to Runware's mediaStorage as a data
@@ -78,7 +84,7 @@ func TestUploadToRunwareCached(t *testing.T) {
 	dir := t.TempDir()
 	up := &fakeUploader{}
 	in := planner.Input{Kind: planner.InputLocal, Path: "../testdata/media/speech_4_2s.wav"}
-	s := &Inputs{Uploader: up, StateDir: dir}
+	s := &Inputs{Uploader: up, StateDir: dir, Scope: "https://api.runware.ai/v1#acct1"}
 	id, err := s.URL(context.Background(), in)
 	if err != nil || id != "0b2d7c1e-1111-4222-8333-444455556666" {
 		t.Fatalf("got %q, %v", id, err)
@@ -86,19 +92,28 @@ func TestUploadToRunwareCached(t *testing.T) {
 	if !strings.HasPrefix(up.last, "data:audio/") || !strings.Contains(up.last, ";base64,UklGR") {
 		t.Errorf("upload was %.40q", up.last)
 	}
-	s2 := &Inputs{Uploader: up, StateDir: dir}
+	s2 := &Inputs{Uploader: up, StateDir: dir, Scope: "https://api.runware.ai/v1#acct1"}
 	if id2, err := s2.URL(context.Background(), in); err != nil || id2 != id {
 		t.Fatalf("second run: %q, %v", id2, err)
 	}
 	if n := up.n.Load(); n != 1 {
 		t.Errorf("uploaded %d times, want 1", n)
 	}
-	later := &Inputs{Uploader: up, StateDir: dir, Now: func() time.Time { return time.Now().Add(25 * time.Hour) }}
+	later := &Inputs{Uploader: up, StateDir: dir, Scope: "https://api.runware.ai/v1#acct1", Now: func() time.Time { return time.Now().Add(25 * time.Hour) }}
 	if _, err := later.URL(context.Background(), in); err != nil {
 		t.Fatal(err)
 	}
 	if n := up.n.Load(); n != 2 {
 		t.Errorf("after 25 h: uploaded %d times, want 2 (cache expired)", n)
+	}
+	// A UUID from one endpoint or account (a sandbox rehearsal, another
+	// key) is never sent to another.
+	other := &Inputs{Uploader: up, StateDir: dir, Scope: "http://127.0.0.1:8787/v1#sandbox"}
+	if _, err := other.URL(context.Background(), in); err != nil {
+		t.Fatal(err)
+	}
+	if n := up.n.Load(); n != 3 {
+		t.Errorf("another scope: uploaded %d times, want 3 (not served from acct1's cache)", n)
 	}
 }
 

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/dubline/dubline/executor"
+	"github.com/dubline/dubline/planner"
 )
 
 type runFlags struct {
@@ -66,8 +67,16 @@ func cmdRun(ctx context.Context, args []string, e env) int {
 		return code
 	}
 	printWarnings(p, e)
+	if err := checkIDs(p, opt.IDs); err != nil {
+		fmt.Fprintf(e.stderr, "dubline run: %v\n", err)
+		return ExitInvalid
+	}
 	deps, err := wire(ctx, p, f, e)
 	if err != nil {
+		if ctx.Err() != nil {
+			fmt.Fprintln(e.stderr, "dubline run: interrupted before anything was submitted")
+			return ExitInterrupted
+		}
 		fmt.Fprintf(e.stderr, "dubline run: %v\nnothing was submitted\n", err)
 		return ExitInvalid
 	}
@@ -83,7 +92,10 @@ func cmdRun(ctx context.Context, args []string, e env) int {
 	if f.report != "" {
 		if err := writeReport(f.report, rep); err != nil {
 			fmt.Fprintf(e.stderr, "dubline run: %v\n", err)
-			return ExitInternal
+			if rep.ExitCode == ExitOK {
+				return ExitInternal
+			}
+			return rep.ExitCode // the run's own outcome matters more than the file
 		}
 	}
 	if f.json {
@@ -117,6 +129,28 @@ func (f *runFlags) executorOptions() (executor.Options, error) {
 		return opt, fmt.Errorf("--state %s: a journal in S3 is not supported yet; give a local directory", f.state)
 	}
 	return opt, nil
+}
+
+// checkIDs reports --ids that name no job in the plan (a typo would
+// otherwise silently run nothing).
+func checkIDs(p *planner.Plan, ids []string) error {
+	if len(ids) == 0 {
+		return nil
+	}
+	known := make(map[string]bool, len(p.Jobs))
+	for i := range p.Jobs {
+		known[p.Jobs[i].ID] = true
+	}
+	var unknown []string
+	for _, id := range ids {
+		if !known[id] {
+			unknown = append(unknown, id)
+		}
+	}
+	if len(unknown) > 0 {
+		return fmt.Errorf("--ids: no job with id %s in %s", strings.Join(unknown, ", "), p.Manifest)
+	}
+	return nil
 }
 
 func split(s string) []string {

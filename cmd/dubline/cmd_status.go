@@ -15,6 +15,7 @@ import (
 func cmdStatus(ctx context.Context, args []string, e env) int {
 	fs := flag.NewFlagSet("status", flag.ContinueOnError)
 	state := fs.String("state", "", "journal directory (default: .dubline beside the manifest)")
+	sandbox := fs.Bool("sandbox", false, "show the sandbox rehearsal's journal (.dubline/sandbox)")
 	asJSON := fs.Bool("json", false, "print JSON")
 	path, code := oneManifest(fs, args, e)
 	if code >= 0 {
@@ -29,10 +30,7 @@ func cmdStatus(ctx context.Context, args []string, e env) int {
 		base := filepath.Base(m.File)
 		name = base[:len(base)-len(filepath.Ext(base))]
 	}
-	dir := *state
-	if dir == "" {
-		dir = filepath.Join(m.Dir, ".dubline")
-	}
+	dir := stateDir(m.Dir, runFlags{state: *state, sandbox: *sandbox})
 	rep, err := executor.ReadStatus(dir, name)
 	if err != nil {
 		fmt.Fprintf(e.stderr, "dubline status: %v\n", err)

@@ -157,9 +157,22 @@ func TestQuickstartSandbox(t *testing.T) {
 	if !json.Valid([]byte(stdout)) {
 		t.Errorf("--json output is not JSON: %q", stdout)
 	}
-	code, stdout, _ = runCLI(t, nil, "status", m)
+	code, stdout, _ = runCLI(t, nil, "status", "--sandbox", m)
 	if code != ExitOK || !strings.Contains(stdout, "3 succeeded") {
 		t.Errorf("status: exit %d: %s", code, stdout)
+	}
+	// A rehearsal's journal is its own: a real run must not skip jobs
+	// because the sandbox "succeeded" at them.
+	if _, err := os.Stat(filepath.Join(dir, ".dubline", "sandbox", "quickstart.journal.jsonl")); err != nil {
+		t.Errorf("sandbox journal not under .dubline/sandbox: %v", err)
+	}
+	if _, err := os.Stat(filepath.Join(dir, ".dubline", "quickstart.journal.jsonl")); err == nil {
+		t.Error("the sandbox wrote the real run's journal")
+	}
+	// A typo in --ids is a usage error, not a run of nothing.
+	code, _, stderr = runCLI(t, nil, "run", "--sandbox", m, "--ids", "hello-en,nope")
+	if code != ExitInvalid || !strings.Contains(stderr, "no job with id nope") {
+		t.Errorf("--ids typo: exit %d: %s", code, stderr)
 	}
 }
 

@@ -2,6 +2,8 @@ package main
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"net"
@@ -12,6 +14,7 @@ import (
 	"time"
 
 	"github.com/dubline/dubline/executor"
+	"github.com/dubline/dubline/internal/redact"
 	"github.com/dubline/dubline/planner"
 	"github.com/dubline/dubline/runware"
 	"github.com/dubline/dubline/runware/emulator"
@@ -25,6 +28,7 @@ type deps struct {
 	sink     executor.Sink
 	inputs   executor.Inputs
 	stateDir string
+	scope    string // API endpoint and account, for caches of Runware-side state
 	secrets  []string
 	closers  []func()
 }
@@ -46,10 +50,7 @@ func wire(ctx context.Context, p *planner.Plan, f runFlags, e env) (_ *deps, err
 			d.close()
 		}
 	}()
-	d.stateDir = f.state
-	if d.stateDir == "" {
-		d.stateDir = filepath.Join(p.ManifestDir, ".dubline")
-	}
+	d.stateDir = stateDir(p.ManifestDir, f)
 	if err := checkWritableDir(d.stateDir); err != nil {
 		return nil, fmt.Errorf("state directory: %w", err)
 	}
@@ -84,7 +85,10 @@ func wire(ctx context.Context, p *planner.Plan, f runFlags, e env) (_ *deps, err
 		}
 		d.sink = dest
 	}
-	in := &staging.Inputs{TTL: p.Output.PresignTTL, Uploader: client, StateDir: d.stateDir}
+	in := &staging.Inputs{TTL: p.Output.PresignTTL, Uploader: client, StateDir: d.stateDir, Scope: d.scope}
+	if f.sandbox {
+		in.StateDir = "" // the in-process emulator forgets its media when the process exits
+	}
 	if s3c != nil {
 		in.S3 = s3c
 		in.Staging = p.Output.Staging
@@ -118,6 +122,8 @@ func apiClient(ctx context.Context, p *planner.Plan, f runFlags, e env, d *deps)
 		opt.APIKey = key
 		d.secrets = append(d.secrets, key)
 	}
+	sum := sha256.Sum256([]byte(opt.APIKey))
+	d.scope = redact.URL(opt.URL) + "#" + hex.EncodeToString(sum[:6])
 	if f.pollDelay > 0 {
 		opt.PollInitialDelay = f.pollDelay
 	}
@@ -136,7 +142,7 @@ func apiClient(ctx context.Context, p *planner.Plan, f runFlags, e env, d *deps)
 	pctx, cancel := context.WithTimeout(ctx, 10*time.Second) // retries a blip, fails fast on a dead endpoint
 	defer cancel()
 	if err := client.Ping(pctx); err != nil {
-		return nil, fmt.Errorf("Runware API at %s: %w", opt.URL, err)
+		return nil, fmt.Errorf("Runware API at %s: %w", redact.URL(opt.URL), err)
 	}
 	return client, nil
 }
@@ -152,6 +158,9 @@ func startSandbox() (string, func(), error) {
 	em := emulator.New(emulator.Options{
 		APIKey: "sandbox", PublicURL: base, FFmpeg: ffmpegErr == nil,
 		Latency: time.Second, LatencyJitter: 300 * time.Millisecond,
+		// A fresh seed per process: media and video UUIDs must not repeat
+		// across sandbox processes.
+		Seed: time.Now().UnixNano(),
 	})
 	srv := &http.Server{Handler: em, ReadHeaderTimeout: 10 * time.Second}
 	go srv.Serve(ln)
@@ -162,6 +171,19 @@ func startSandbox() (string, func(), error) {
 		em.Close()
 	}
 	return base + "/v1", stop, nil
+}
+
+// stateDir is where the journal lives: --state, else .dubline beside the
+// manifest, with sandbox rehearsals in their own .dubline/sandbox so a
+// rehearsal's "succeeded" never makes a real run skip a job.
+func stateDir(manifestDir string, f runFlags) string {
+	switch {
+	case f.state != "":
+		return f.state
+	case f.sandbox:
+		return filepath.Join(manifestDir, ".dubline", "sandbox")
+	}
+	return filepath.Join(manifestDir, ".dubline")
 }
 
 func checkWritableDir(dir string) error {
