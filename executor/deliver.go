@@ -11,6 +11,7 @@ import (
 	"github.com/dubline/dubline/kling"
 	"github.com/dubline/dubline/planner"
 	"github.com/dubline/dubline/runware"
+	"github.com/dubline/dubline/storage"
 )
 
 // buildTask resolves the job's inputs and, for a single result without a
@@ -145,7 +146,7 @@ func (r *runner) copyWithRetry(ctx context.Context, videoURL, key, ct string) er
 		if _, err = r.opt.Sink.CopyFromURL(ctx, videoURL, key, ct); err == nil {
 			return nil
 		}
-		if attempt >= r.opt.CopyAttempts || ctx.Err() != nil {
+		if attempt >= r.opt.CopyAttempts || ctx.Err() != nil || errors.Is(err, storage.ErrSourceGone) {
 			return fmt.Errorf("copy from videoURL (%d attempts): %w", attempt, err)
 		}
 		t := time.NewTimer(delay)

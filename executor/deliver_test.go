@@ -182,7 +182,7 @@ func TestSecretsNeverWritten(t *testing.T) {
 	}
 	e.api.onWait = func(ctx context.Context, ft *fakeTask) error {
 		if strings.Contains(ft.task.Video, "job-003") {
-			return &runware.Error{Class: runware.Permanent, Message: "upload to " + ft.task.UploadEndpoint + " failed"}
+			return &runware.Error{Class: runware.Permanent, Terminal: true, Message: "upload to " + ft.task.UploadEndpoint + " failed"}
 		}
 		return nil
 	}

@@ -14,8 +14,9 @@
 // fsynced before the request leaves), accepted, succeeded (outputs, cost),
 // failed (class, code, message), inflight (the poll deadline passed or the
 // task's state is unknown), undelivered (generated and billed, but the
-// output could not be stored), plus submit-error (a transient submit error:
-// the state stays submitting). JSON lines were chosen over a database
+// output could not be stored), plus submit-error (a submit error that
+// leaves the task's fate unknown: the state stays submitting) and forgotten
+// (ForgetInflight: the job is pending again). JSON lines were chosen over a database
 // because appends are atomic enough, a crash leaves at most a torn tail, and
 // a human can read it. Concurrent appends are group-committed: one writer
 // goroutine takes every record queued while the previous fsync ran, writes
@@ -44,6 +45,13 @@
 //     others are polled. These resumptions reserve their estimate without a
 //     budget check: they were committed by an earlier run.
 //   - failed earlier: retried with a new taskUUID.
+//
+// ForgetInflight (for the in-process sandbox, whose emulator forgets its
+// tasks when the process exits) instead treats journalled in-flight tasks
+// as never submitted: a "forgotten" record makes the job pending again and
+// it is submitted with a new taskUUID (with a Note). It is only for an API
+// that bills nothing: against Runware it would pay again for tasks that
+// may already be paid for.
 //
 // Only: "" selects every job that is not done; "failed" selects jobs whose
 // last state is failed; "pending" selects jobs never submitted; "changed"
@@ -79,15 +87,37 @@
 // Overwrite is set (failing, not skipping, so the conflict is visible).
 // Delivery that fails after the task succeeded is journalled as undelivered:
 // the next run polls the same task again and retries the delivery, instead
-// of paying for a new generation.
+// of paying for a new generation. The delivery of one job (Stat and copies)
+// is bounded by Options.DeliveryTimeout (default max(plan.JobTimeout,
+// 10 min)); when it passes the job is undelivered. A result Runware no
+// longer serves (the copy from videoURL ends with storage.ErrSourceGone: a
+// final 403/404/410, the URL expired) cannot be delivered by polling again:
+// the job fails at once (class "delivery", code "resultUnavailable") so the
+// next run generates it anew; the lost task stays billed.
 //
-// Errors. Submit: Permanent and Fatal errors fail the job (the server
-// rejected it); Fatal also stops new submissions; a Transient error leaves
-// the job "submitting" (it may have been accepted) and the next run re-sends
-// it with the same taskUUID. Wait: Regenerate fails the task and, up to
-// MaxRegenerate times, submits a new task with a new taskUUID; Permanent
-// fails the job; InFlight, Transient and Fatal leave the job in flight
-// (journal "inflight") to be polled next time; Fatal also stops the run.
+// Errors. A *runware.Error with Terminal set was reported by the server
+// for the task itself, so the task is finished; without it the whole
+// request failed and the task's fate is unknown. Submit: a Permanent or
+// Fatal answer to a single-attempt first submission fails the job (the
+// server rejected it); Fatal also stops new submissions. If the
+// submission was a re-send of a journalled "submitting" task or the client
+// made more than one HTTP attempt (Error.Attempts > 1), an earlier attempt
+// may have been accepted and billed: the job is never failed then but left
+// "submitting" (a submit-error record), and re-sent with the same taskUUID
+// next run; Fatal still stops the run. A Transient error also leaves the
+// job "submitting". Wait: Regenerate fails the task and, up to
+// MaxRegenerate times, submits a new task with a new taskUUID. Permanent
+// with Terminal fails the job (for taskNotFound and taskExpired the
+// message says the task is gone from Runware and its result lost); Fatal
+// with Terminal (e.g. insufficientCredits for the task after its
+// generation) fails the job, which failed tasks are not billed for, and
+// stops the run. Everything else (InFlight, Transient, and Permanent or
+// Fatal without Terminal) leaves the job in flight (journal "inflight") to
+// be polled next time, never failed: failing it would make the next run pay
+// for a new task while the first may be billed; Fatal also stops the run.
+// Messages are composed from the error's fields: class and code are
+// reported in their own fields (the summary prints "class code: message"),
+// and StoppedBy "fatal" reports "code: message".
 //
 // Exit codes, in order of precedence: 130 when ctx was cancelled or
 // plan.Deadline passed before every selected job succeeded (a deadline is
@@ -98,7 +128,10 @@
 // budget stopped the run; 3 when any selected job did not succeed (failed,
 // undelivered, or still in flight); 0 otherwise.
 //
-// Shutdown. On cancellation no new submission starts; jobs already in flight
+// Shutdown. On cancellation no new submission starts (the stop is checked
+// again right before "submitting" is journalled, after the inputs were
+// resolved and staged, which can take long; a job stopped there stays
+// pending, a journalled re-send stays submitting); jobs already in flight
 // keep their context for Options.Grace (default 10 s) to record their
 // state, then are cancelled. The journal is consistent at every fsync.
 //

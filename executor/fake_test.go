@@ -93,7 +93,9 @@ func (f *fakeAPI) Wait(ctx context.Context, uuid string, n int) (*runware.Result
 	}
 	f.mu.Unlock()
 	if ft == nil {
-		return nil, &runware.Error{Class: runware.Permanent, Code: "taskNotFound", TaskUUID: uuid}
+		// As the client reports it: the server's answer for this very task.
+		return nil, &runware.Error{Class: runware.Permanent, Code: "taskNotFound", TaskUUID: uuid, Terminal: true,
+			Message: "task not found"}
 	}
 	if p := f.active.Add(1); p > f.peak.Load() {
 		for {
@@ -179,6 +181,8 @@ type fakeSink struct {
 	copies   int
 	copyFail int // fail this many CopyFromURL calls first
 	copyCT   string
+	copyErr  error                           // every CopyFromURL fails with it
+	copyHook func(ctx context.Context) error // runs first, without the lock; an error fails the copy
 	statErr  error
 	noUpload bool // UploadURL fails
 }
@@ -207,8 +211,19 @@ func (s *fakeSink) Stat(ctx context.Context, key string) (Object, error) {
 
 func (s *fakeSink) CopyFromURL(ctx context.Context, src, key, ct string) (Object, error) {
 	s.mu.Lock()
+	hook := s.copyHook
+	s.mu.Unlock()
+	if hook != nil {
+		if err := hook(ctx); err != nil {
+			return Object{}, err
+		}
+	}
+	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.copies++
+	if s.copyErr != nil {
+		return Object{}, s.copyErr
+	}
 	if s.copyFail > 0 {
 		s.copyFail--
 		return Object{}, fmt.Errorf("GET %s: 502 bad gateway", src)

@@ -4,9 +4,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 
 	"github.com/dubline/dubline/kling"
 	"github.com/dubline/dubline/runware"
+	"github.com/dubline/dubline/storage"
 )
 
 // outcome is how one task attempt ended, as far as the job loop cares.
@@ -113,7 +115,7 @@ func (r *runner) resume(runCtx, ctx context.Context, w *work) {
 // Regenerate-class error by a new one, up to MaxRegenerate times.
 func (r *runner) loop(runCtx, ctx context.Context, w *work, st step) {
 	for regen := 0; ; regen++ {
-		if r.attempt(ctx, w, st) != outRegenerate {
+		if r.attempt(runCtx, ctx, w, st) != outRegenerate {
 			return
 		}
 		if regen >= r.opt.MaxRegenerate || r.stopped(runCtx) {
@@ -125,7 +127,7 @@ func (r *runner) loop(runCtx, ctx context.Context, w *work, st step) {
 }
 
 // attempt runs one task: journal, submit, poll, deliver.
-func (r *runner) attempt(ctx context.Context, w *work, st step) outcome {
+func (r *runner) attempt(runCtx, ctx context.Context, w *work, st step) outcome {
 	if st.poll {
 		w.rep.TaskUUID = st.uuid
 		return r.follow(ctx, w, st.uuid)
@@ -143,6 +145,14 @@ func (r *runner) attempt(ctx context.Context, w *work, st step) outcome {
 	}
 	w.copy = w.copy || !uploading
 	task.TaskUUID, task.Resend = st.uuid, st.resend
+	// Resolving and staging inputs can take long: a SIGINT, the plan
+	// deadline or a fatal error may have come meanwhile. No request may
+	// leave after that; the journal still says pending (or submitting, for
+	// a re-send, which the next run makes).
+	if st.uuid == "" && r.stopped(runCtx) || st.uuid != "" && !r.mayResume(runCtx) {
+		r.log.Info("run stopping; not submitting", "job", w.job.ID)
+		return outDone
+	}
 	if st.uuid == "" {
 		task.TaskUUID = r.opt.NewUUID()
 		// Durable before the request leaves: a crash from here on finds
@@ -161,7 +171,7 @@ func (r *runner) attempt(ctx context.Context, w *work, st step) outcome {
 func (r *runner) submit(ctx context.Context, w *work, task runware.Task) outcome {
 	res, err := r.opt.API.Submit(ctx, task)
 	if err != nil {
-		return r.submitFailed(ctx, w, task.TaskUUID, err)
+		return r.submitFailed(ctx, w, task, err)
 	}
 	if res.Conflict {
 		r.log.Info("task was accepted by an earlier attempt; polling it", "job", w.job.ID, "task", task.TaskUUID)
@@ -174,27 +184,40 @@ func (r *runner) submit(ctx context.Context, w *work, task runware.Task) outcome
 	return r.follow(ctx, w, task.TaskUUID)
 }
 
-func (r *runner) submitFailed(ctx context.Context, w *work, uuid string, err error) outcome {
+func (r *runner) submitFailed(ctx context.Context, w *work, task runware.Task, err error) outcome {
 	cls, code, msg := r.errInfo(err)
 	if ctx.Err() != nil {
 		return outStop // journal says submitting: the next run re-sends this taskUUID
 	}
-	switch runware.ClassOf(err) {
-	case runware.Fatal:
+	class := runware.ClassOf(err)
+	var attempts int
+	if e := (*runware.Error)(nil); errors.As(err, &e) {
+		attempts = e.Attempts
+	}
+	// A rejection proves nothing about an earlier attempt of the same
+	// taskUUID (a crashed run's request, or the client's own retry): that
+	// one may have been accepted and billed. Only a single-attempt first
+	// submission may fail the job; otherwise it stays submitting.
+	ambiguous := task.Resend || attempts > 1
+	switch {
+	case class == runware.Fatal && !ambiguous:
 		r.fail(w, cls, code, msg)
-		r.stop(StopFatal, msg)
+		r.stop(StopFatal, withCode(code, msg))
 		return outDone
-	case runware.Permanent:
+	case class == runware.Permanent && !ambiguous:
 		r.fail(w, cls, code, msg)
 		return outDone
-	case runware.Regenerate:
+	case class == runware.Regenerate:
 		r.fail(w, cls, code, msg)
 		return outRegenerate
+	case class == runware.Fatal:
+		r.stop(StopFatal, withCode(code, msg))
 	}
-	// Transient: it may have been accepted. Keep the taskUUID.
+	// It may have been accepted. Keep the taskUUID.
 	w.rep.State, w.rep.ErrorClass, w.rep.ErrorCode, w.rep.ErrorMessage = StateSubmitting, cls, code, msg
-	r.log.Warn("submit failed; the task will be re-sent with the same taskUUID next run", "job", w.job.ID, "task", uuid, "err", msg)
-	r.record(w, record{Ev: evSubmitError, Task: uuid, Class: cls, Code: code, Msg: msg})
+	r.log.Warn("submit failed; the task will be re-sent with the same taskUUID next run",
+		"job", w.job.ID, "task", task.TaskUUID, "resend", task.Resend, "attempts", attempts, "err", msg)
+	r.record(w, record{Ev: evSubmitError, Task: task.TaskUUID, Resend: task.Resend, Class: cls, Code: code, Msg: msg})
 	return outDone
 }
 
@@ -211,9 +234,23 @@ func (r *runner) follow(ctx context.Context, w *work, uuid string) outcome {
 		return r.waitFailed(ctx, wctx, w, uuid, err)
 	}
 	r.bill(w, res)
-	outs, err := r.deliver(ctx, w, res)
+	dctx, cancel := context.WithTimeout(ctx, r.opt.DeliveryTimeout)
+	outs, err := r.deliver(dctx, w, res)
+	cancel()
+	if err != nil && errors.Is(err, storage.ErrSourceGone) && ctx.Err() == nil {
+		// Runware no longer serves the result (its URL expired): polling
+		// the same task again cannot help. Failed, so the next run
+		// generates it anew (this task stays billed).
+		r.fail(w, "delivery", "resultUnavailable",
+			"the result can no longer be fetched from Runware (result URL expired or gone); the next run generates it again: "+r.scrub.err(err))
+		w.rep.Outputs = outs
+		return outDone
+	}
 	if err != nil {
 		msg := r.scrub.err(err)
+		if dctx.Err() == context.DeadlineExceeded && ctx.Err() == nil {
+			msg = fmt.Sprintf("delivery did not finish within %s: %s", r.opt.DeliveryTimeout, msg)
+		}
 		w.rep.State, w.rep.ErrorClass, w.rep.ErrorCode, w.rep.ErrorMessage = StateUndelivered, "output", "deliveryFailed", msg
 		w.rep.Outputs = outs
 		r.log.Warn("output not delivered; the next run polls the same task and retries", "job", w.job.ID, "task", uuid, "err", msg)
@@ -259,20 +296,35 @@ func (r *runner) waitFailed(ctx, wctx context.Context, w *work, uuid string, err
 	}
 	cls, code, msg := r.errInfo(err)
 	class := runware.ClassOf(err)
+	var terminal bool
+	if e := (*runware.Error)(nil); errors.As(err, &e) {
+		terminal = e.Terminal
+	}
 	if wctx.Err() != nil {
-		class, cls, code = runware.InFlight, runware.InFlight.String(), "jobTimeout"
+		class, cls, code, terminal = runware.InFlight, runware.InFlight.String(), "jobTimeout", false
 		msg = fmt.Sprintf("no result within the job timeout %s; polled again by the next run", r.plan.JobTimeout)
 	}
-	switch class {
-	case runware.Regenerate:
+	switch {
+	case class == runware.Regenerate:
 		r.fail(w, cls, code, msg)
 		return outRegenerate
-	case runware.Permanent:
+	case class == runware.Permanent && terminal:
+		if code == "taskNotFound" || code == "taskExpired" {
+			msg = "the task is gone from Runware (its result is lost; the next run generates it again): " + msg
+		}
 		r.fail(w, cls, code, msg)
 		return outDone
-	case runware.Fatal:
-		r.stop(StopFatal, msg)
+	case class == runware.Fatal && terminal:
+		// The server failed this very task (e.g. insufficientCredits after
+		// the generation): it is finished and, failed, not billed.
+		r.fail(w, cls, code, msg)
+		r.stop(StopFatal, withCode(code, msg))
+		return outDone
+	case class == runware.Fatal:
+		r.stop(StopFatal, withCode(code, msg))
 	}
+	// Unknown fate (a request-level error says nothing about the task):
+	// in flight, polled again next run, never paid for twice.
 	w.rep.State, w.rep.ErrorClass, w.rep.ErrorCode, w.rep.ErrorMessage = StateInflight, cls, code, msg
 	r.log.Warn("task still in flight; the next run polls it", "job", w.job.ID, "task", uuid, "err", msg)
 	r.record(w, record{Ev: evInflight, Task: uuid, Class: cls, Code: code, Msg: msg})
@@ -305,13 +357,60 @@ func (r *runner) record(w *work, recs ...record) bool {
 	return true
 }
 
-// errInfo describes an error for the report and journal, scrubbed.
+// errInfo describes an error for the report and journal, scrubbed. For a
+// *runware.Error the message is composed from its fields: the class and
+// code are reported in their own fields (the summary prints
+// "class code: message"), so err.Error(), which starts with both, would
+// repeat them.
 func (r *runner) errInfo(err error) (class, code, msg string) {
 	var e *runware.Error
-	if errors.As(err, &e) {
-		return e.Class.String(), e.Code, r.scrub.err(err)
+	if !errors.As(err, &e) {
+		return runware.ClassOf(err).String(), "", r.scrub.err(err)
 	}
-	return runware.ClassOf(err).String(), "", r.scrub.err(err)
+	text := apiErrorText(e)
+	// Keep context a caller wrapped around the API error.
+	if full, own := err.Error(), e.Error(); full != own && strings.HasSuffix(full, own) {
+		text = strings.TrimSuffix(full, own) + text
+	}
+	return e.Class.String(), e.Code, r.scrub.text(text)
+}
+
+// apiErrorText is "parameter p: message (allowed: ...)", each part only
+// when present; "HTTP n" leads when there is no code to say what failed.
+func apiErrorText(e *runware.Error) string {
+	var head []string
+	if e.Code == "" && e.HTTPStatus != 0 {
+		head = append(head, fmt.Sprintf("HTTP %d", e.HTTPStatus))
+	}
+	if e.Parameter != "" {
+		head = append(head, "parameter "+e.Parameter)
+	}
+	body := e.Message
+	if body == "" && e.Err != nil {
+		body = e.Err.Error()
+	}
+	if len(e.AllowedValues) > 0 {
+		body = strings.TrimSpace(body + " (allowed: " + strings.Join(e.AllowedValues, ", ") + ")")
+	}
+	h := strings.Join(head, " ")
+	switch {
+	case h == "" && body == "":
+		return "no details given"
+	case h == "":
+		return body
+	case body == "":
+		return h
+	}
+	return h + ": " + body
+}
+
+// withCode is "code: msg" for texts shown without the code beside them
+// (the reason a run stopped).
+func withCode(code, msg string) string {
+	if code == "" {
+		return msg
+	}
+	return code + ": " + msg
 }
 
 func (w *work) numberResults() int {

@@ -60,8 +60,20 @@ type Options struct {
 	// (defaults 3 and 2 s, doubling).
 	CopyAttempts int
 	CopyBackoff  time.Duration
+	// DeliveryTimeout bounds the delivery of one job's results (Stat and
+	// copies from videoURL); when it passes the job is left undelivered and
+	// the next run retries (default max(plan.JobTimeout, 10 min)).
+	DeliveryTimeout time.Duration
 	// Secrets are strings (e.g. the API key) scrubbed from every message.
 	Secrets []string
+	// ForgetInflight treats tasks an earlier run left in flight
+	// (submitting, accepted, inflight, undelivered) as never submitted:
+	// the job gets a new taskUUID, and the journal a "forgotten" record
+	// saying so. It is for the in-process sandbox, whose emulator forgets
+	// its tasks when the process exits. Only for an API that bills
+	// nothing: against Runware it would pay again for tasks that may
+	// already be paid for.
+	ForgetInflight bool
 
 	journalHook func([]byte) error // tests: inject journal write failures
 }
@@ -117,6 +129,9 @@ func (opt Options) withDefaults(plan *planner.Plan) (Options, error) {
 	}
 	if opt.CopyAttempts <= 0 {
 		opt.CopyAttempts = 3
+	}
+	if opt.DeliveryTimeout <= 0 {
+		opt.DeliveryTimeout = max(plan.JobTimeout, 10*time.Minute)
 	}
 	if opt.CopyBackoff <= 0 {
 		opt.CopyBackoff = 2 * time.Second

@@ -8,7 +8,7 @@ import (
 
 // Journal events (record.Ev). Each is a state change of a job, except
 // evRun (a run started) and evSubmitError (information; the state stays
-// submitting).
+// submitting). evForgotten (ForgetInflight) makes an in-flight job pending.
 const (
 	evRun         = "run"
 	evPlanned     = "planned"
@@ -19,6 +19,7 @@ const (
 	evFailed      = "failed"
 	evInflight    = "inflight"
 	evUndelivered = "undelivered"
+	evForgotten   = "forgotten" // ForgetInflight: the task is dropped, the job is pending again
 )
 
 // Job states as reported (JobReport.State).
@@ -112,6 +113,9 @@ func (s *jobState) apply(r record) {
 		s.State, s.Billed, s.Finished = StateSucceeded, true, r.T
 		s.Outputs, s.Cost, s.CostReported = r.Outputs, r.Cost, r.CostReported
 		s.DoneFP = s.submitFP
+		s.Class, s.Code, s.Msg = "", "", ""
+	case evForgotten:
+		s.State, s.Billed = StatePending, false
 		s.Class, s.Code, s.Msg = "", "", ""
 	case evFailed:
 		s.State, s.Finished = StateFailed, r.T

@@ -60,7 +60,7 @@ func TestReportOutputs(t *testing.T) {
 	buf.Reset()
 	rep.WriteSummary(&buf)
 	for _, want := range []string{`run "test-run": 3 job(s): 2 succeeded`, "1 failed", "spent $0.1848 (drift +$0.0924)",
-		"budget $1.0000", "job-002", "invalidAudio: permanent invalidAudio: audio too short", "exit code 3"} {
+		"budget $1.0000", "job-002", "failed       job-002              permanent invalidAudio: audio too short\n", "exit code 3"} {
 		if !strings.Contains(buf.String(), want) {
 			t.Errorf("summary lacks %q:\n%s", want, buf.String())
 		}

@@ -81,6 +81,8 @@ type runner struct {
 	works  []*work
 	report Report
 
+	forgotten []record // ForgetInflight: journalled before any job starts
+
 	deadlineHit bool
 
 	stopMu  sync.Mutex
@@ -105,9 +107,21 @@ type work struct {
 func (r *runner) plan_(jobs []*planner.Job, data *journalData) {
 	for _, job := range jobs {
 		js := data.states[job.ID]
+		var forgot *record
+		if js != nil && r.opt.ForgetInflight && js.inFlight() {
+			forgot = &record{Ev: evForgotten, Job: job.ID, Task: js.Task,
+				Msg: "ForgetInflight: task " + js.State + " in an earlier process is treated as never submitted"}
+			cp := *js
+			cp.apply(*forgot)
+			js = &cp
+		}
 		act, ok, note := decide(job, js, r.opt.Only)
 		if !ok {
 			continue
+		}
+		if forgot != nil {
+			r.forgotten = append(r.forgotten, *forgot)
+			note = joinNote(note, "earlier task "+forgot.Task+" forgotten (ForgetInflight); submitted anew")
 		}
 		w := &work{job: job, js: js, act: act}
 		w.rep = JobReport{ID: job.ID, State: StatePending, Estimated: job.Estimate, Note: note}
@@ -170,6 +184,10 @@ func (r *runner) run(ctx context.Context) {
 // fingerprint changed while they were still unsubmitted.
 func (r *runner) plannedRecords() []record {
 	recs := []record{{T: r.opt.Now(), Ev: evRun, Run: r.plan.Name}}
+	for _, f := range r.forgotten {
+		f.T = r.opt.Now()
+		recs = append(recs, f)
+	}
 	for _, w := range r.works {
 		if w.js == nil || (w.js.State == StatePending && w.js.FP != w.job.Fingerprint) {
 			recs = append(recs, record{T: r.opt.Now(), Ev: evPlanned, Job: w.job.ID, FP: w.job.Fingerprint, Est: w.job.Estimate})
