@@ -83,6 +83,10 @@ func cmdRun(ctx context.Context, args []string, e env) int {
 	defer deps.close()
 	opt.API, opt.Sink, opt.Inputs, opt.StateDir = deps.api, deps.sink, deps.inputs, deps.stateDir
 	opt.Logger, opt.Secrets = e.log, deps.secrets
+	// The in-process emulator forgets its tasks when this process exits;
+	// it bills nothing, so tasks a killed rehearsal left in flight are
+	// simply submitted again.
+	opt.ForgetInflight = f.sandbox
 	rep, err := executor.Run(ctx, p, opt)
 	if err != nil {
 		fmt.Fprintf(e.stderr, "dubline run: %v\n", err)

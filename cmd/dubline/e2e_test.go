@@ -521,3 +521,32 @@ func TestE2ESecondSignalExitsAtOnce(t *testing.T) {
 		t.Errorf("journal should record both accepted tasks:\n%s", j)
 	}
 }
+
+// A sandbox rehearsal killed mid-run resumes: its in-process emulator is
+// gone, so the tasks it left in flight are submitted again (nothing is
+// billed in the sandbox) and the run finishes with exit 0.
+func TestE2ESandboxResumeAfterKill(t *testing.T) {
+	bin := dublineBinary(t)
+	dir := copyQuickstart(t)
+	m := filepath.Join(dir, "manifest.yaml")
+	c := exec.Command(bin, "run", "--sandbox", m)
+	if err := c.Start(); err != nil {
+		t.Fatal(err)
+	}
+	journal := filepath.Join(dir, ".dubline", "sandbox", "quickstart.journal.jsonl")
+	waitFor(t, c, "an accepted task in the journal", func() bool {
+		b, _ := os.ReadFile(journal)
+		return bytes.Contains(b, []byte(`"ev":"accepted"`))
+	})
+	c.Process.Kill()
+	c.Wait()
+	out, err := exec.Command(bin, "run", "--sandbox", m).CombinedOutput()
+	if code := exitCode(err); code != ExitOK {
+		t.Fatalf("resume: exit %d\n%s", code, out)
+	}
+	for _, id := range []string{"hello-en", "hola-es", "tone-5s"} {
+		if st, err := os.Stat(filepath.Join(dir, "out", id+".mp4")); err != nil || st.Size() == 0 {
+			t.Errorf("%s: %v", id, err)
+		}
+	}
+}
