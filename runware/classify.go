@@ -22,8 +22,9 @@ import (
 //	*ContentPolicy*, nsfw*, *Nsfw*, *Safety*                 Permanent
 //	*NotFound, *Expired, taskCancelled                       Permanent (incl. unknownModel-style and expired tasks)
 //	downloadFailed, *DownloadFailed                          Permanent (an input could not be fetched: fix the input)
+//	uploadFailed, *UploadFailed                              Permanent (the result may be billed; see below)
 //	inferenceError, processingFailed, taskFailed,
-//	  generationFailed, uploadFailed, provider*              Regenerate (provider-side failure; a new task may work)
+//	  generationFailed, provider*                            Regenerate (provider-side failure; a new task may work)
 //	internalServerError, serverError, serviceUnavailable,
 //	  unknownError, noAvailableServer, modelUnavailable,
 //	  badGateway, connectionFailed                           Transient
@@ -37,8 +38,10 @@ import (
 //	402                                                      Fatal
 //	400, 404, 409, other 4xx, 2xx (an error in a 200 reply)  Permanent
 //
-// uploadFailed is Regenerate because the generation itself is lost to us;
-// the executor should presign a fresh uploadEndpoint for the new task.
+// uploadFailed is Permanent, not Regenerate: Runware may have billed the
+// generation and then failed to PUT it to uploadEndpoint, so regenerating
+// automatically could pay twice for one job. The safe paths are the
+// executor's own delivery fallback (copying videoURL) and a user's rerun.
 // Wait upgrades a Transient code reported with status "error" for a task
 // to Regenerate (see the package comment).
 func Classify(code string, httpStatus int) Class {
@@ -79,10 +82,10 @@ func classifyCode(code string) (Class, bool) {
 		return Permanent, true
 	case strings.HasSuffix(lc, "notfound"), strings.HasSuffix(lc, "expired"), lc == "taskcancelled":
 		return Permanent, true
-	case strings.HasSuffix(lc, "downloadfailed"):
+	case strings.HasSuffix(lc, "downloadfailed"), strings.HasSuffix(lc, "uploadfailed"):
 		return Permanent, true
 	case lc == "inferenceerror", lc == "processingfailed", lc == "taskfailed",
-		lc == "generationfailed", lc == "uploadfailed", pre("provider"):
+		lc == "generationfailed", pre("provider"):
 		return Regenerate, true
 	case lc == "internalservererror", lc == "servererror", lc == "serviceunavailable",
 		lc == "unknownerror", lc == "noavailableserver", lc == "modelunavailable",

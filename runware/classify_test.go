@@ -60,7 +60,6 @@ func TestClassify(t *testing.T) {
 		{"inferenceError", 200, Regenerate},
 		{"processingFailed", 200, Regenerate},
 		{"taskFailed", 200, Regenerate},
-		{"uploadFailed", 200, Regenerate},
 		{"providerError", 500, Regenerate},
 		// The request or input is wrong: Permanent.
 		{"invalidWidth", 400, Permanent},
@@ -74,6 +73,11 @@ func TestClassify(t *testing.T) {
 		{"validationFailed", 400, Permanent},
 		{"conflictTaskUUID", 409, Permanent},
 		{"downloadFailed", 200, Permanent},
+		// uploadFailed may follow a billed generation: never regenerate
+		// automatically (it could pay twice).
+		{"uploadFailed", 200, Permanent},
+		{"uploadFailed", 500, Permanent},
+		{"providerUploadFailed", 200, Permanent},
 		{"contentPolicyViolation", 200, Permanent},
 		{"providerContentPolicyViolation", 200, Permanent},
 		{"nsfwContentDetected", 200, Permanent},
