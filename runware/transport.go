@@ -79,7 +79,7 @@ func (c *Client) post(ctx context.Context, kind string, body []byte, tasks int) 
 			Class:      Classify("", resp.StatusCode),
 			HTTPStatus: resp.StatusCode,
 			RetryAfter: ra,
-			Message:    fmt.Sprintf("non-JSON response body (HTTP %d, %d bytes)", resp.StatusCode, len(raw)),
+			Message:    fmt.Sprintf("non-JSON response body (%d bytes)", len(raw)), // the status has its own field
 		}
 		if resp.StatusCode >= 200 && resp.StatusCode < 300 {
 			// A 2xx we cannot read may have been acted on: treat as ambiguous.
