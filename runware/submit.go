@@ -36,8 +36,17 @@ type submitReply struct {
 // a conflictTaskUUID answer to such a re-send, or to any attempt when
 // t.Resend is set, returns SubmitResult{Conflict: true} and a nil error:
 // the task was accepted earlier and must be polled, not paid again.
-// Errors are *Error values. If ctx ends first, Submit returns ctx.Err()
-// and the task's fate is unknown: re-submit it later with Resend set.
+// Errors are *Error values. Attempts says how many HTTP attempts were made
+// (0: the task was never sent); more than one means an earlier attempt
+// may have been accepted. Terminal is set when the server refused this
+// very task in its own entry of the reply (a validation error, an embedded
+// status "error", a per-task insufficientCredits); it is not set for
+// request-level failures, for a conflictTaskUUID on a first attempt (the
+// taskUUID exists at the server, so that task may well be running), or
+// for a per-task Transient error left when attempts ran out (an earlier
+// attempt may have been accepted). If ctx ends first, Submit returns
+// ctx.Err() and the task's fate is unknown: re-submit it later with
+// Resend set.
 func (c *Client) Submit(ctx context.Context, t Task) (SubmitResult, error) {
 	if t.TaskUUID == "" {
 		return SubmitResult{}, &Error{Class: Permanent, Message: "task has no taskUUID"}
@@ -162,14 +171,14 @@ func (c *Client) sendBatch(batch []*submitReq) {
 		}
 		if attempt >= c.o.MaxAttempts || ctx.Err() != nil {
 			for _, r := range retry {
-				r.reply <- submitReply{err: c.giveUpError(ctx, r)}
+				r.reply <- submitReply{err: c.giveUpError(ctx, r, attempt)}
 			}
 			return
 		}
 		c.stats.retries.Add(1)
 		if err := sleepCtx(ctx, retryDelay(&c.jitter, c.o.BackoffBase, c.o.BackoffMax, attempt, wait)); err != nil {
 			for _, r := range retry {
-				r.reply <- submitReply{err: c.giveUpError(ctx, r)}
+				r.reply <- submitReply{err: c.giveUpError(ctx, r, attempt)}
 			}
 			return
 		}
@@ -177,7 +186,9 @@ func (c *Client) sendBatch(batch []*submitReq) {
 	}
 }
 
-func (c *Client) giveUpError(ctx context.Context, r *submitReq) error {
+// giveUpError is the error for a task still to be re-sent when the batch
+// stops after attempts HTTP attempts.
+func (c *Client) giveUpError(ctx context.Context, r *submitReq, attempts int) error {
 	if c.ctx.Err() != nil {
 		return ErrClosed
 	}
@@ -187,7 +198,7 @@ func (c *Client) giveUpError(ctx context.Context, r *submitReq) error {
 	if r.last != nil {
 		return r.last
 	}
-	return &Error{Class: Transient, TaskUUID: r.task.TaskUUID, Message: "submit abandoned", Err: ctx.Err()}
+	return &Error{Class: Transient, TaskUUID: r.task.TaskUUID, Message: "submit abandoned", Err: ctx.Err(), Attempts: attempts}
 }
 
 // submitAttempt sends one POST for pending and settles every task it can.
@@ -245,12 +256,15 @@ func (c *Client) submitAttempt(ctx context.Context, pending []*submitReq, attemp
 		if e, ok := taskErrs[id]; ok {
 			ae := apiError(e, rep.status, c.o.APIKey)
 			ae.RetryAfter = rep.retryAfter
+			ae.Terminal = true // this task's own entry; settleError narrows it
 			settle(r, ae)
 			continue
 		}
 		if it, ok := acks[id]; ok {
 			if it.Status == "error" {
-				settle(r, embeddedError(it, rep.status, c.o.APIKey))
+				ee := embeddedError(it, rep.status, c.o.APIKey)
+				ee.Terminal = true
+				settle(r, ee)
 				continue
 			}
 			r.reply <- submitReply{res: SubmitResult{Attempts: attempt}}
@@ -268,10 +282,14 @@ func (c *Client) submitAttempt(ctx context.Context, pending []*submitReq, attemp
 	return retry, wait
 }
 
-// settleError answers r with e, turning a conflict on a re-send into
-// success. It returns true when r should be re-sent instead.
+// settleError answers r with e (stamped with the attempt count), turning a
+// conflict on a re-send into success. It returns true when r should be
+// re-sent instead.
 func (c *Client) settleError(r *submitReq, attempt int, e *Error) bool {
+	e.Attempts = attempt
 	if e.Code == codeConflict || (e.Code == "" && e.HTTPStatus == http.StatusConflict) {
+		// The taskUUID exists at the server: that task is not finished.
+		e.Terminal = false
 		if attempt > 1 || r.task.Resend {
 			c.stats.conflicts.Add(1)
 			r.reply <- submitReply{res: SubmitResult{Conflict: true, Attempts: attempt}}
@@ -285,6 +303,9 @@ func (c *Client) settleError(r *submitReq, attempt int, e *Error) bool {
 		return false
 	}
 	if e.Class == Transient {
+		// Re-sent; if attempts run out this is the answer, and the task's
+		// fate is open (an earlier attempt may have been accepted).
+		e.Terminal = false
 		r.last = e
 		return true
 	}

@@ -158,13 +158,13 @@ func TestSubmitMixedBatchMatchedByUUID(t *testing.T) {
 	}
 	var e *Error
 	if !errors.As(errs["B"], &e) || e.Class != Permanent || e.Code != "unsupportedDuration" ||
-		e.Parameter != "inputs.audio" || len(e.AllowedValues) != 1 || e.TaskUUID != "B" {
+		e.Parameter != "inputs.audio" || len(e.AllowedValues) != 1 || e.TaskUUID != "B" || !e.Terminal || e.Attempts != 1 {
 		t.Errorf("B: %#v", errs["B"])
 	}
 	if errs["C"] != nil || results["C"].Attempts != 2 || results["C"].Conflict {
 		t.Errorf("C: %+v %v", results["C"], errs["C"])
 	}
-	if !errors.As(errs["D"], &e) || e.Class != Permanent || e.Code != "invalidWidth" {
+	if !errors.As(errs["D"], &e) || e.Class != Permanent || e.Code != "invalidWidth" || !e.Terminal || e.Attempts != 1 {
 		t.Errorf("D: %#v", errs["D"])
 	}
 	reqs := f.requests()
@@ -203,7 +203,8 @@ func TestSubmitRequestLevelErrorAppliesToEveryTask(t *testing.T) {
 					id := fmt.Sprintf("r%d", i)
 					_, err := c.Submit(context.Background(), testTask(id))
 					var e *Error
-					if !errors.As(err, &e) || e.Class != tc.class || e.HTTPStatus != tc.status || e.TaskUUID != id {
+					if !errors.As(err, &e) || e.Class != tc.class || e.HTTPStatus != tc.status || e.TaskUUID != id ||
+						e.Terminal || e.Attempts != tc.reqs {
 						t.Errorf("%s: %#v", id, err)
 					}
 				}()
@@ -248,7 +249,7 @@ func TestSubmitConflict(t *testing.T) {
 			res, err := c.Submit(context.Background(), task)
 			if tc.wantClass == Permanent {
 				var e *Error
-				if !errors.As(err, &e) || e.Class != Permanent || e.Code != "conflictTaskUUID" {
+				if !errors.As(err, &e) || e.Class != Permanent || e.Code != "conflictTaskUUID" || e.Terminal || e.Attempts != 1 {
 					t.Fatalf("want permanent conflict, got %v", err)
 				}
 				return
@@ -268,7 +269,8 @@ func TestSubmitGivesUpAfterMaxAttempts(t *testing.T) {
 	})
 	_, err := c.Submit(context.Background(), testTask("g-1"))
 	var e *Error
-	if !errors.As(err, &e) || e.Class != Transient || e.HTTPStatus != 500 || !strings.Contains(e.Error(), "HTTP 500") {
+	if !errors.As(err, &e) || e.Class != Transient || e.HTTPStatus != 500 || !strings.Contains(e.Error(), "HTTP 500") ||
+		e.Terminal || e.Attempts != 4 {
 		t.Fatalf("got %v", err)
 	}
 	if got := len(f.requests()); got != 4 {
@@ -319,5 +321,70 @@ func TestSubmitAbandonedBeforeSendIsNotSent(t *testing.T) {
 	reqs := f.requests()
 	if len(reqs) != 1 || len(reqs[0].tasks) != 1 || reqs[0].tasks[0]["taskUUID"] != "kept" {
 		t.Fatalf("requests: %+v", reqs)
+	}
+}
+
+// Every Submit error made after an HTTP attempt says how many attempts
+// were made (more than one: an earlier attempt may have been accepted),
+// and whether the server refused this very task (Terminal) or the request
+// as a whole failed.
+func TestSubmitErrorsCarryAttemptsAndTerminal(t *testing.T) {
+	perTask := func(code string) func(tasks []map[string]any) (int, any) {
+		return func(tasks []map[string]any) (int, any) {
+			return 400, map[string]any{"errors": []any{map[string]any{"code": code, "taskUUID": tasks[0]["taskUUID"]}}}
+		}
+	}
+	status := func(s int) func([]map[string]any) (int, any) {
+		return func([]map[string]any) (int, any) { return s, nil }
+	}
+	cases := []struct {
+		name     string
+		script   []func(tasks []map[string]any) (int, any)
+		class    Class
+		code     string
+		terminal bool
+		attempts int
+	}{
+		{"refused on the first attempt", []func([]map[string]any) (int, any){perTask("invalidOutputFormat")},
+			Permanent, "invalidOutputFormat", true, 1},
+		{"refused after two ambiguous attempts", []func([]map[string]any) (int, any){status(503), status(504), perTask("invalidOutputFormat")},
+			Permanent, "invalidOutputFormat", true, 3},
+		{"embedded error in data after one 502", []func([]map[string]any) (int, any){status(502), func(tasks []map[string]any) (int, any) {
+			return 200, map[string]any{"data": []any{map[string]any{"taskUUID": tasks[0]["taskUUID"], "status": "error",
+				"error": map[string]any{"code": "insufficientCredits"}}}}
+		}}, Fatal, "insufficientCredits", true, 2},
+		{"request-level 402 after one 503", []func([]map[string]any) (int, any){status(503), status(402)},
+			Fatal, "", false, 2},
+		{"request-level non-JSON 404", []func([]map[string]any) (int, any){func([]map[string]any) (int, any) { return 404, "<html>" }},
+			Permanent, "", false, 1},
+		{"per-task rate limit until attempts run out", []func([]map[string]any) (int, any){
+			perTask("rateLimitExceeded"), perTask("rateLimitExceeded"), perTask("rateLimitExceeded"), perTask("rateLimitExceeded")},
+			Transient, "rateLimitExceeded", false, 4},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			f, c := newFake(t, func(n int, tasks []map[string]any, w http.ResponseWriter) {
+				st, body := tc.script[n-1](tasks)
+				switch b := body.(type) {
+				case nil:
+					w.WriteHeader(st)
+				case string:
+					w.Header().Set("Content-Type", "text/html")
+					w.WriteHeader(st)
+					fmt.Fprint(w, b)
+				default:
+					writeJSON(w, st, b)
+				}
+			})
+			_, err := c.Submit(context.Background(), testTask("a-1"))
+			var e *Error
+			if !errors.As(err, &e) || e.Class != tc.class || e.Code != tc.code || e.Terminal != tc.terminal ||
+				e.Attempts != tc.attempts || e.TaskUUID != "a-1" {
+				t.Fatalf("got %#v", err)
+			}
+			if got := len(f.requests()); got != tc.attempts {
+				t.Errorf("%d requests, want %d", got, tc.attempts)
+			}
+		})
 	}
 }
