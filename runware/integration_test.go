@@ -295,22 +295,108 @@ func TestEmulatorResendOfAcceptedTask(t *testing.T) {
 	v.billedOnce(task.TaskUUID)
 }
 
-func TestEmulatorTimeoutProviderIsRegenerate(t *testing.T) {
-	for _, shape := range []string{emulator.ErrorShapeErrors, emulator.ErrorShapeData} {
-		t.Run(shape, func(t *testing.T) {
-			v := newEmuEnv(t, emulator.Options{ErrorShape: shape})
-			v.emu.Inject(emulator.Fault{Kind: emulator.FaultGeneration})
-			task := v.task()
-			_, _, err := v.run(task)
-			e := asError(t, err)
-			if e.Class != runware.Regenerate || e.Code != "timeoutProvider" || e.TaskUUID != task.TaskUUID {
-				t.Fatalf("got %#v", e)
-			}
-			if s := v.emu.Stats(); s.BilledByUUID[task.TaskUUID] != 0 || s.AcceptedByUUID[task.TaskUUID] != 1 {
-				t.Errorf("emulator %+v", s)
-			}
-		})
+// A generation that fails at Runware ends the Wait with the task's own
+// error, Terminal, in both error shapes: timeoutProvider is Regenerate,
+// insufficientCredits stays Fatal, uploadFailed is Permanent (the result
+// may have been billed; regenerating could pay twice).
+func TestEmulatorGenerationFailuresAreTerminal(t *testing.T) {
+	codes := []struct {
+		code  string
+		class runware.Class
+	}{
+		{"timeoutProvider", runware.Regenerate},
+		{"insufficientCredits", runware.Fatal},
+		{"uploadFailed", runware.Permanent},
 	}
+	for _, shape := range []string{emulator.ErrorShapeErrors, emulator.ErrorShapeData} {
+		for _, tc := range codes {
+			t.Run(shape+" "+tc.code, func(t *testing.T) {
+				t.Parallel()
+				v := newEmuEnv(t, emulator.Options{ErrorShape: shape})
+				v.emu.Inject(emulator.Fault{Kind: emulator.FaultGeneration, Code: tc.code})
+				task := v.task()
+				_, _, err := v.run(task)
+				e := asError(t, err)
+				if e.Class != tc.class || e.Code != tc.code || e.TaskUUID != task.TaskUUID || !e.Terminal {
+					t.Fatalf("got %#v", e)
+				}
+				if s := v.emu.Stats(); s.BilledByUUID[task.TaskUUID] != 0 || s.AcceptedByUUID[task.TaskUUID] != 1 {
+					t.Errorf("emulator %+v", s)
+				}
+			})
+		}
+	}
+}
+
+// Two tasks accepted on a balance that pays for one: the one billed second
+// fails its generation with insufficientCredits, which Wait reports as
+// Fatal and Terminal (the task is over; the run must stop).
+func TestEmulatorCreditsRunOutDuringGeneration(t *testing.T) {
+	v := newEmuEnv(t, emulator.Options{Balance: jobPrice}, func(o *runware.Options) { o.BatchWindow = 50 * time.Millisecond })
+	var wg sync.WaitGroup
+	errs := make([]error, 2)
+	for i := range errs {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			_, _, errs[i] = v.run(v.task())
+		}()
+	}
+	wg.Wait()
+	ok, fatal := 0, 0
+	for _, err := range errs {
+		if err == nil {
+			ok++
+			continue
+		}
+		if e := asError(t, err); e.Class == runware.Fatal && e.Code == "insufficientCredits" && e.Terminal {
+			fatal++
+		} else {
+			t.Errorf("got %#v", e)
+		}
+	}
+	if ok != 1 || fatal != 1 {
+		t.Errorf("%d succeeded, %d fatal (want 1, 1)", ok, fatal)
+	}
+	if s := v.emu.Stats(); s.TasksAccepted != 2 || s.CostBilled != jobPrice {
+		t.Errorf("emulator %+v", s)
+	}
+}
+
+// A proxy's non-JSON 404 to getResponse says nothing about the task: the
+// client keeps polling and gets the result; the task is paid once.
+func TestEmulatorNonJSON404PollKeepsPolling(t *testing.T) {
+	v := newEmuEnv(t, emulator.Options{})
+	v.emu.Inject(emulator.Fault{Kind: emulator.FaultNonJSON, TaskType: "getResponse", Status: 404, Count: 3})
+	task := v.task()
+	sr, res, err := v.run(task)
+	if err != nil || sr.Attempts != 1 || len(res.Items) != 1 {
+		t.Fatalf("%+v %+v %v", sr, res, err)
+	}
+	v.billedOnce(task.TaskUUID)
+	if s := v.c.Stats(); s.PollRequests < 4 {
+		t.Errorf("client %+v: want the three failed polls and more", s)
+	}
+}
+
+// A 429 with Retry-After answered to getResponse delays the next poll of
+// the task by that much.
+func TestEmulatorPollRetryAfter(t *testing.T) {
+	v := newEmuEnv(t, emulator.Options{})
+	v.emu.Inject(emulator.Fault{Kind: emulator.FaultStatus, TaskType: "getResponse", Status: 429, RetryAfter: "1"})
+	task := v.task()
+	if _, err := v.c.Submit(context.Background(), task); err != nil {
+		t.Fatal(err)
+	}
+	start := time.Now()
+	res, err := v.c.Wait(context.Background(), task.TaskUUID, 1)
+	if err != nil || len(res.Items) != 1 {
+		t.Fatalf("%+v %v", res, err)
+	}
+	if el := time.Since(start); el < time.Second {
+		t.Errorf("Wait returned after %v; the 429 said Retry-After: 1", el)
+	}
+	v.billedOnce(task.TaskUUID)
 }
 
 // A failed uploadEndpoint PUT does not fail the task: the client returns
@@ -418,7 +504,8 @@ func TestEmulatorInsufficientCreditsIsFatal(t *testing.T) {
 		go func() {
 			defer wg.Done()
 			_, err := v.c.Submit(context.Background(), v.task())
-			if e := asError(t, err); e.Class == runware.Fatal && e.Code == "insufficientCredits" && e.HTTPStatus == 402 {
+			if e := asError(t, err); e.Class == runware.Fatal && e.Code == "insufficientCredits" && e.HTTPStatus == 402 &&
+				e.Terminal && e.Attempts == 1 {
 				fatal.Add(1)
 			} else {
 				t.Errorf("got %#v", e)

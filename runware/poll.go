@@ -11,14 +11,15 @@ import (
 // waiter is one task being polled for one Wait call. Only the poller
 // goroutine touches its scheduling fields.
 type waiter struct {
-	uuid     string
-	n        int
-	due      time.Time     // next poll
-	interval time.Duration // the interval applied after the next poll
-	deadline time.Time
-	inPoll   bool // a getResponse for it is on the wire
-	solo     bool // poll it alone (a shared poll failed as a whole)
-	done     chan waitOutcome
+	uuid      string
+	n         int
+	due       time.Time     // next poll
+	notBefore time.Time     // no poll before this (a Retry-After); zero: none
+	interval  time.Duration // the interval applied after the next poll
+	deadline  time.Time
+	inPoll    bool // a getResponse for it is on the wire
+	solo      bool // poll it alone (a shared poll failed as a whole); cleared by a clean solo answer
+	done      chan waitOutcome
 }
 
 type waitOutcome struct {
@@ -56,9 +57,12 @@ func newPoller(c *Client) *poller {
 // Wait polls taskUUID until numberResults generations succeeded, the task
 // failed, the per-task deadline (Options.JobDeadline) passed, or ctx ends.
 // Failures are *Error values: the task's own error, classified (Regenerate
-// for provider-side generation failures), or Class InFlight at the
-// deadline: the task is still running at Runware and must be polled again
-// later, never resubmitted. Only one Wait per taskUUID may run at a time.
+// for provider-side generation failures) and marked Terminal; a Fatal
+// failure of the poll request itself (401/402/403), not Terminal; or Class
+// InFlight at the deadline: the task is still running at Runware and must
+// be polled again later, never resubmitted. Other failures of a whole poll
+// request never end a Wait: the task is polled again. Only one Wait per
+// taskUUID may run at a time.
 func (c *Client) Wait(ctx context.Context, taskUUID string, numberResults int) (*Result, error) {
 	if numberResults < 1 {
 		numberResults = 1
@@ -161,7 +165,7 @@ func (p *poller) tick(now time.Time) {
 	horizon := now.Add(gap / 2)
 	var chunk []*waiter
 	for _, w := range p.tasks {
-		if w.inPoll || w.due.After(horizon) {
+		if w.inPoll || w.due.After(horizon) || now.Before(w.notBefore) {
 			continue
 		}
 		if w.solo {
@@ -239,7 +243,9 @@ func (p *poller) apply(o pollOutcome, now time.Time) {
 	reqErr := p.c.requestError(rep, func(id string) bool { return inChunk[id] })
 	for _, w := range live {
 		if e, ok := errs[w.uuid]; ok {
-			p.taskFailed(w, apiError(e, rep.status, p.c.o.APIKey), e.Status == "error", now)
+			ae := apiError(e, rep.status, p.c.o.APIKey)
+			ae.RetryAfter = rep.retryAfter
+			p.taskFailed(w, ae, e.Status == "error", now)
 			continue
 		}
 		its := items[w.uuid]
@@ -255,47 +261,78 @@ func (p *poller) apply(o pollOutcome, now time.Time) {
 			p.requestFailed(w, len(o.chunk), withTask(reqErr, w.uuid), now)
 			continue
 		}
-		p.reschedule(w, now) // processing, unknown status, or not mentioned
+		w.solo = false          // a clean answer: back to shared polls
+		p.reschedule(w, now, 0) // processing, unknown status, or not mentioned
 	}
 }
 
-// taskFailed handles an error reported for this very task. A Transient
-// code with status "error" (or without a code) is a failed generation:
-// Regenerate. A Transient code without it concerns the poll: poll again.
+// taskFailed handles an error the server reported for this very task.
+//
+// With status "error" (generation true) the task is finished: Terminal. Its
+// class stays as classified (Fatal stays Fatal: e.g. insufficientCredits
+// when the generation was to be billed), except that a Transient code, or
+// no code at all outside a 401/402/403 reply, means the generation failed
+// on the provider's side: Regenerate.
+//
+// Without that status, a Transient code concerns the poll: poll again
+// (honouring Retry-After). A Fatal code (auth, money) concerns the request
+// too: it ends the Wait but is not Terminal, since it says nothing about
+// the task's fate. Any other code (taskNotFound, an expired task, ...) is
+// the server's last word on this task: Terminal.
 func (p *poller) taskFailed(w *waiter, e *Error, generation bool, now time.Time) {
 	if e.TaskUUID == "" {
 		e.TaskUUID = w.uuid
 	}
-	if generation && (e.Class == Transient || e.Code == "") {
-		e.Class = Regenerate
-	}
-	if e.Class == Transient {
-		p.reschedule(w, now)
+	switch {
+	case generation:
+		if e.Class == Transient || (e.Code == "" && e.Class != Fatal) {
+			e.Class = Regenerate
+		}
+		e.Terminal = true
+	case e.Class == Transient:
+		p.reschedule(w, now, e.RetryAfter)
 		return
+	case e.Class == Fatal:
+		e.Terminal = false
+	default:
+		e.Terminal = true
 	}
 	p.finish(w, waitOutcome{err: e})
 }
 
-// requestFailed handles a failure of the whole poll request.
+// requestFailed handles a failure of the whole poll request, which says
+// nothing about the task's fate. Only a Fatal failure (bad key, no money)
+// ends the Wait, not Terminal. Anything else, whatever its class, means
+// "poll again" (honouring Retry-After): ending the Wait with a Permanent
+// error would make the caller fail the job and pay for it again, while the
+// task may well be running. JobDeadline bounds the wait (then InFlight).
+// When a shared poll fails that way, its tasks are polled alone next: a
+// task at fault then gets its own, task-level error.
 func (p *poller) requestFailed(w *waiter, chunkLen int, e *Error, now time.Time) {
-	switch e.Class {
-	case Fatal:
-		p.finish(w, waitOutcome{err: withTask(e, w.uuid)})
-	case Transient:
-		p.reschedule(w, now)
-	default:
-		if chunkLen == 1 {
-			p.finish(w, waitOutcome{err: withTask(e, w.uuid)})
-			return
-		}
-		w.solo = true // find out whether this task is the one at fault
-		p.reschedule(w, now)
+	if e.Class == Fatal {
+		e = withTask(e, w.uuid)
+		e.Terminal = false
+		p.finish(w, waitOutcome{err: e})
+		return
 	}
+	if e.Class != Transient && chunkLen > 1 {
+		w.solo = true
+	}
+	p.reschedule(w, now, e.RetryAfter)
 }
 
-func (p *poller) reschedule(w *waiter, now time.Time) {
+// reschedule plans w's next poll after the current interval (with ±20 %
+// jitter) and not before a server's Retry-After (capped at BackoffMax).
+func (p *poller) reschedule(w *waiter, now time.Time, retryAfter time.Duration) {
 	w.inPoll = false
 	w.due = now.Add(p.c.jitter.spread(w.interval, 0.2))
+	w.notBefore = time.Time{}
+	if retryAfter > 0 {
+		w.notBefore = now.Add(min(retryAfter, p.c.o.BackoffMax))
+		if w.due.Before(w.notBefore) {
+			w.due = w.notBefore
+		}
+	}
 	w.interval = nextPollInterval(w.interval, p.c.o.PollMaxInterval)
 }
 

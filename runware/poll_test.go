@@ -63,44 +63,65 @@ func TestWaitNumberResults(t *testing.T) {
 	}
 }
 
+// Errors the server reports for the task itself end the Wait and are
+// Terminal; a request-level Fatal error ends it too but is not Terminal
+// (it says nothing about the task's fate).
 func TestWaitFailures(t *testing.T) {
 	cases := []struct {
-		name   string
-		status int
-		body   func(id string) any
-		class  Class
-		code   string
+		name     string
+		status   int
+		body     func(id string) any
+		class    Class
+		code     string
+		terminal bool
 	}{
 		{"errors[] timeoutProvider", 200, func(id string) any {
 			return map[string]any{"errors": []any{map[string]any{"taskUUID": id, "status": "error", "code": "timeoutProvider", "message": "slow"}}}
-		}, Regenerate, "timeoutProvider"},
+		}, Regenerate, "timeoutProvider", true},
 		{"data item with embedded error", 200, func(id string) any {
 			return map[string]any{"data": []any{map[string]any{"taskUUID": id, "status": "error", "error": map[string]any{"code": "inferenceError"}}}}
-		}, Regenerate, "inferenceError"},
+		}, Regenerate, "inferenceError", true},
 		{"data item status error without detail", 200, func(id string) any {
 			return map[string]any{"data": []any{map[string]any{"taskUUID": id, "status": "error"}}}
-		}, Regenerate, ""},
+		}, Regenerate, "", true},
 		{"generation error with a transient code", 200, func(id string) any {
 			return map[string]any{"errors": []any{map[string]any{"taskUUID": id, "status": "error", "code": "serviceUnavailable"}}}
-		}, Regenerate, "serviceUnavailable"},
+		}, Regenerate, "serviceUnavailable", true},
+		{"generation error insufficientCredits in errors[]", 200, func(id string) any {
+			return map[string]any{"errors": []any{map[string]any{"taskUUID": id, "status": "error", "code": "insufficientCredits"}}}
+		}, Fatal, "insufficientCredits", true},
+		{"generation error insufficientCredits embedded in data", 402, func(id string) any {
+			return map[string]any{"data": []any{map[string]any{"taskUUID": id, "status": "error", "error": map[string]any{"code": "insufficientCredits"}}}}
+		}, Fatal, "insufficientCredits", true},
+		{"generation error without code in a 402 reply", 402, func(id string) any {
+			return map[string]any{"data": []any{map[string]any{"taskUUID": id, "status": "error"}}}
+		}, Fatal, "", true},
+		{"generation error uploadFailed", 200, func(id string) any {
+			return map[string]any{"errors": []any{map[string]any{"taskUUID": id, "status": "error", "code": "uploadFailed"}}}
+		}, Permanent, "uploadFailed", true},
 		{"expired task", 404, func(id string) any {
 			return map[string]any{"errors": []any{map[string]any{"taskUUID": id, "code": "taskNotFound", "message": "gone"}}}
-		}, Permanent, "taskNotFound"},
+		}, Permanent, "taskNotFound", true},
 		{"input download failed", 200, func(id string) any {
 			return map[string]any{"errors": []any{map[string]any{"taskUUID": id, "status": "error", "code": "downloadFailed"}}}
-		}, Permanent, "downloadFailed"},
+		}, Permanent, "downloadFailed", true},
 		{"401 during polling", 401, func(id string) any {
 			return map[string]any{"errors": []any{map[string]any{"code": "invalidApiKey", "taskType": "authentication"}}}
-		}, Fatal, "invalidApiKey"},
+		}, Fatal, "invalidApiKey", false},
+		{"402 without body during polling", 402, nil, Fatal, "", false},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			_, c := newFake(t, func(n int, tasks []map[string]any, w http.ResponseWriter) {
+				if tc.body == nil {
+					w.WriteHeader(tc.status)
+					return
+				}
 				writeJSON(w, tc.status, tc.body(tasks[0]["taskUUID"].(string)))
 			})
 			_, err := c.Wait(context.Background(), "f-1", 1)
 			var e *Error
-			if !errors.As(err, &e) || e.Class != tc.class || e.Code != tc.code || e.TaskUUID != "f-1" {
+			if !errors.As(err, &e) || e.Class != tc.class || e.Code != tc.code || e.TaskUUID != "f-1" || e.Terminal != tc.terminal {
 				t.Fatalf("got %#v", err)
 			}
 		})
@@ -196,14 +217,20 @@ func TestPollerSharesRounds(t *testing.T) {
 }
 
 // A whole-request 400 on a shared poll is not blamed on every task: the
-// tasks are polled alone and only the bad one fails.
+// tasks are polled alone, and only the task the server then reports an
+// error for fails (Terminal); the others succeed.
 func TestPollPermanentRequestErrorIsolatesTasks(t *testing.T) {
 	_, c := newFake(t, func(n int, tasks []map[string]any, w http.ResponseWriter) {
 		for _, tk := range tasks {
-			if tk["taskUUID"] == "bad" {
+			if tk["taskUUID"] != "bad" {
+				continue
+			}
+			if len(tasks) > 1 {
 				writeJSON(w, 400, map[string]any{"errors": []any{map[string]any{"code": "invalidTaskUUID"}}})
 				return
 			}
+			writeJSON(w, 400, map[string]any{"errors": []any{map[string]any{"code": "invalidTaskUUID", "taskUUID": "bad"}}})
+			return
 		}
 		var data []any
 		for _, tk := range tasks {
@@ -228,8 +255,187 @@ func TestPollPermanentRequestErrorIsolatesTasks(t *testing.T) {
 	if errs["good-1"] != nil || errs["good-2"] != nil {
 		t.Errorf("good tasks failed: %v %v", errs["good-1"], errs["good-2"])
 	}
-	if ClassOf(errs["bad"]) != Permanent {
-		t.Errorf("bad: %v", errs["bad"])
+	var e *Error
+	if !errors.As(errs["bad"], &e) || e.Class != Permanent || !e.Terminal || e.Code != "invalidTaskUUID" {
+		t.Errorf("bad: %#v", errs["bad"])
+	}
+}
+
+// A failure of the whole poll request that is neither Fatal nor Transient
+// (a proxy's non-JSON 404, a 400 naming no task, an unknown code) says
+// nothing about the task: the Wait keeps polling, and ends only with the
+// task's own outcome or, at the deadline, InFlight. It never ends with a
+// Permanent error, which would make the executor fail the job and pay for
+// it again.
+func TestWaitRequestLevelPollFailureKeepsPolling(t *testing.T) {
+	failures := []struct {
+		name  string
+		write func(w http.ResponseWriter)
+	}{
+		{"non-JSON 404", func(w http.ResponseWriter) {
+			w.Header().Set("Content-Type", "text/html")
+			w.WriteHeader(404)
+			fmt.Fprint(w, "<html>404 page not found</html>")
+		}},
+		{"400 naming no task", func(w http.ResponseWriter) {
+			writeJSON(w, 400, map[string]any{"errors": []any{map[string]any{"code": "invalidTaskType", "message": "bad"}}})
+		}},
+		{"2xx with an error naming no task", func(w http.ResponseWriter) {
+			writeJSON(w, 200, map[string]any{"errors": []any{map[string]any{"code": "providerError"}}})
+		}},
+	}
+	for _, fc := range failures {
+		t.Run(fc.name+" then success", func(t *testing.T) {
+			f, c := newFake(t, func(n int, tasks []map[string]any, w http.ResponseWriter) {
+				if n <= 3 {
+					fc.write(w)
+					return
+				}
+				writeJSON(w, 200, map[string]any{"data": []any{success(tasks[0]["taskUUID"].(string), "v", 0.05)}})
+			})
+			res, err := c.Wait(context.Background(), "lone", 1)
+			if err != nil || len(res.Items) != 1 {
+				t.Fatalf("Wait = %+v, %v", res, err)
+			}
+			if got := len(f.requests()); got != 4 {
+				t.Errorf("%d polls, want 4", got)
+			}
+		})
+		t.Run(fc.name+" until the deadline", func(t *testing.T) {
+			f, c := newFake(t, func(n int, tasks []map[string]any, w http.ResponseWriter) {
+				fc.write(w)
+			}, func(o *Options) { o.JobDeadline = 150 * time.Millisecond })
+			_, err := c.Wait(context.Background(), "lone", 1)
+			var e *Error
+			if !errors.As(err, &e) || e.Class != InFlight || e.Terminal || e.TaskUUID != "lone" {
+				t.Fatalf("got %#v", err)
+			}
+			if got := len(f.requests()); got < 3 {
+				t.Errorf("only %d polls before the deadline", got)
+			}
+		})
+	}
+}
+
+// Tasks put in solo polls after a shared poll failed go back to shared
+// polls once a solo poll answers cleanly.
+func TestPollSoloTasksRejoinSharedPolls(t *testing.T) {
+	var polls atomic.Int64
+	var failedOnce atomic.Bool
+	f, c := newFake(t, func(n int, tasks []map[string]any, w http.ResponseWriter) {
+		if len(tasks) > 1 && failedOnce.CompareAndSwap(false, true) {
+			writeJSON(w, 400, map[string]any{"errors": []any{map[string]any{"code": "invalidPayload"}}})
+			return
+		}
+		var data []any
+		for _, tk := range tasks {
+			id := tk["taskUUID"].(string)
+			if polls.Add(1) > 15 {
+				data = append(data, success(id, "v-"+id, 0.05))
+			} else {
+				data = append(data, processing(id))
+			}
+		}
+		writeJSON(w, 200, map[string]any{"data": data})
+	}, func(o *Options) { o.PollInitialDelay = 30 * time.Millisecond })
+	var wg sync.WaitGroup
+	for _, id := range []string{"a", "b", "c"} {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if _, err := c.Wait(context.Background(), id, 1); err != nil {
+				t.Error(err)
+			}
+		}()
+	}
+	wg.Wait()
+	// Find the failed shared poll, then for one of its tasks a solo poll
+	// and, later, a shared poll carrying it again.
+	reqs := f.requests()
+	failed := -1
+	for i, r := range reqs {
+		if len(r.tasks) > 1 {
+			failed = i
+			break
+		}
+	}
+	if failed < 0 {
+		t.Fatal("no shared poll at all")
+	}
+	id := reqs[failed].tasks[0]["taskUUID"]
+	solo, rejoined := false, false
+	for _, r := range reqs[failed+1:] {
+		for _, tk := range r.tasks {
+			if tk["taskUUID"] != id {
+				continue
+			}
+			if len(r.tasks) == 1 {
+				solo = true
+			} else if solo {
+				rejoined = true
+			}
+		}
+	}
+	if !solo || !rejoined {
+		t.Errorf("task %v: polled alone %v, back in a shared poll after that %v (%d requests)", id, solo, rejoined, len(reqs))
+	}
+}
+
+// A poll answered 429/503 with Retry-After is not repeated before that
+// delay (capped at BackoffMax), whether the reply blames the request or
+// the task.
+func TestPollHonoursRetryAfter(t *testing.T) {
+	cases := []struct {
+		name       string
+		status     int
+		retryAfter string
+		body       func(id string) any
+		backoffMax time.Duration
+		wantGap    time.Duration
+	}{
+		{"429 request-level", 429, "1", func(string) any {
+			return map[string]any{"errors": []any{map[string]any{"code": "rateLimitExceeded"}}}
+		}, 5 * time.Second, time.Second},
+		{"503 without body", 503, "1", nil, 5 * time.Second, time.Second},
+		{"429 naming the task", 429, "1", func(id string) any {
+			return map[string]any{"errors": []any{map[string]any{"code": "rateLimitExceeded", "taskUUID": id}}}
+		}, 5 * time.Second, time.Second},
+		{"503 capped by BackoffMax", 503, "30", nil, 400 * time.Millisecond, 400 * time.Millisecond},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			var mu sync.Mutex
+			var at []time.Time
+			_, c := newFake(t, func(n int, tasks []map[string]any, w http.ResponseWriter) {
+				mu.Lock()
+				at = append(at, time.Now())
+				mu.Unlock()
+				id := tasks[0]["taskUUID"].(string)
+				if n > 1 {
+					writeJSON(w, 200, map[string]any{"data": []any{success(id, "v", 0.05)}})
+					return
+				}
+				w.Header().Set("Retry-After", tc.retryAfter)
+				if tc.body == nil {
+					w.WriteHeader(tc.status)
+					return
+				}
+				writeJSON(w, tc.status, tc.body(id))
+			}, func(o *Options) { o.BackoffMax = tc.backoffMax })
+			if _, err := c.Wait(context.Background(), "ra", 1); err != nil {
+				t.Fatal(err)
+			}
+			mu.Lock()
+			defer mu.Unlock()
+			if len(at) != 2 {
+				t.Fatalf("%d polls, want 2", len(at))
+			}
+			gap := at[1].Sub(at[0])
+			if gap < tc.wantGap || gap > tc.wantGap+time.Second {
+				t.Errorf("second poll %v after the first, want >= %v (and not far beyond)", gap, tc.wantGap)
+			}
+		})
 	}
 }
 
