@@ -1,6 +1,9 @@
 package kling
 
-import "fmt"
+import (
+	"fmt"
+	"strings"
+)
 
 // Level says how bad it is to be outside a limit.
 type Level int
@@ -44,6 +47,9 @@ type Limits struct {
 
 // DefaultLimits is the planner's and the emulator's table.
 //
+// Sizes are decimal (5 MB = 5,000,000 bytes): Kling writes "5MB" and
+// the decimal reading is the stricter one, so nothing it refuses passes.
+//
 // Error level: the union of Kling's classic and advanced lip-sync limits
 // (video .mp4/.mov <= 100 MB, 2-60 s, sides 512-2160 px; audio
 // .mp3/.wav/.m4a/.aac <= 5 MB, 2-60 s). Warning level: Kling's classic
@@ -52,7 +58,7 @@ var DefaultLimits = Limits{
 	Video: map[Level]InputLimits{
 		Error: {
 			Extensions: []string{".mp4", ".mov"},
-			MaxBytes:   100 << 20,
+			MaxBytes:   100_000_000,
 			Seconds:    Range{2, 60},
 			Side:       Range{512, 2160},
 		},
@@ -64,7 +70,7 @@ var DefaultLimits = Limits{
 	Audio: map[Level]InputLimits{
 		Error: {
 			Extensions: []string{".mp3", ".wav", ".m4a", ".aac"},
-			MaxBytes:   5 << 20,
+			MaxBytes:   5_000_000,
 			Seconds:    Range{2, 60},
 		},
 	},
@@ -96,7 +102,7 @@ func Check(table map[Level]InputLimits, kind string, m Media) []Violation {
 			continue
 		}
 		if len(l.Extensions) > 0 && m.Ext != "" && !contains(l.Extensions, m.Ext) {
-			out = append(out, Violation{lvl, "extension", fmt.Sprintf("%s %q is not allowed (allowed: %v)", kind, m.Ext, l.Extensions)})
+			out = append(out, Violation{lvl, "extension", fmt.Sprintf("%s %q is not allowed; allowed: %s", kind, m.Ext, strings.Join(l.Extensions, " "))})
 		}
 		if l.MaxBytes > 0 && m.Bytes > l.MaxBytes {
 			out = append(out, Violation{lvl, "size", fmt.Sprintf("%s is %s, over the %s limit", kind, bytesStr(m.Bytes), bytesStr(l.MaxBytes))})
@@ -148,12 +154,13 @@ func rangeStr(r Range, unit string) string {
 	return fmt.Sprintf("%g-%g %s", r.Min, r.Max, unit)
 }
 
+// bytesStr formats decimal units, as Kling states its limits ("5MB").
 func bytesStr(n int64) string {
 	switch {
-	case n >= 1<<20:
-		return fmt.Sprintf("%.1f MB", float64(n)/(1<<20))
-	case n >= 1<<10:
-		return fmt.Sprintf("%.1f KB", float64(n)/(1<<10))
+	case n >= 1_000_000:
+		return fmt.Sprintf("%.2f MB", float64(n)/1e6)
+	case n >= 1000:
+		return fmt.Sprintf("%.1f kB", float64(n)/1e3)
 	default:
 		return fmt.Sprintf("%d B", n)
 	}

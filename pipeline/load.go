@@ -14,7 +14,7 @@ import (
 // Load reads and decodes the manifest at path. env looks up ${VAR}s
 // (os.LookupEnv in production). Relative paths in the manifest (jobsFrom,
 // local inputs) resolve against the manifest's directory. A non-nil error
-// is always a Diags.
+// is always a Diags; see Parse for the manifest returned with it.
 func Load(path string, env func(string) (string, bool)) (*Manifest, error) {
 	data, err := os.ReadFile(path)
 	if err != nil {
@@ -26,7 +26,11 @@ func Load(path string, env func(string) (string, bool)) (*Manifest, error) {
 // Parse decodes manifest bytes; file is the name used in positions, dir the
 // directory relative paths (jobsFrom, local inputs) resolve against. env
 // looks up ${VAR}s; nil means no variable is set. On any problem it returns
-// a nil manifest and every problem found, as Diags sorted by position.
+// every problem found, as Diags sorted by position, together with the
+// partially decoded manifest when the YAML itself parsed (values with
+// problems are left unset; nil after a syntax error). The caller may check
+// that manifest further, so that every problem is reported in one run, but
+// must never run it.
 func Parse(file string, data []byte, dir string, env func(string) (string, bool)) (*Manifest, error) {
 	if env == nil {
 		env = func(string) (string, bool) { return "", false }
@@ -35,7 +39,7 @@ func Parse(file string, data []byte, dir string, env func(string) (string, bool)
 	st.diags.files = append(st.diags.files, file)
 	m := st.parse(file, data, dir)
 	if len(st.diags.ds) > 0 {
-		return nil, st.diags.sorted()
+		return m, st.diags.sorted()
 	}
 	return m, nil
 }

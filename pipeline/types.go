@@ -27,7 +27,9 @@
 package pipeline
 
 import (
+	"cmp"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 )
@@ -94,6 +96,26 @@ func (d Diag) String() string {
 
 // Diags is a list of problems; as an error it prints one per line.
 type Diags []Diag
+
+// Sorted returns the problems ordered by file, line and column, without
+// exact repeats (a bad value in defaults is reported once, not once per
+// job that inherits it).
+func (ds Diags) Sorted() Diags {
+	out := slices.Clone(ds)
+	slices.SortStableFunc(out, func(a, b Diag) int {
+		return cmp.Or(cmp.Compare(a.Pos.File, b.Pos.File), cmp.Compare(a.Pos.Line, b.Pos.Line), cmp.Compare(a.Pos.Col, b.Pos.Col))
+	})
+	seen := make(map[Diag]bool, len(out))
+	n := 0
+	for _, d := range out {
+		if !seen[d] {
+			seen[d] = true
+			out[n] = d
+			n++
+		}
+	}
+	return out[:n]
+}
 
 func (ds Diags) Error() string {
 	lines := make([]string, len(ds))

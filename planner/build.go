@@ -6,10 +6,12 @@ import (
 	"encoding/hex"
 	"fmt"
 	"net/http"
+	"slices"
 	"sort"
 	"strconv"
 	"time"
 
+	"github.com/dubline/dubline/internal/redact"
 	"github.com/dubline/dubline/kling"
 	"github.com/dubline/dubline/pipeline"
 )
@@ -73,6 +75,11 @@ func Build(ctx context.Context, m *pipeline.Manifest, opt Options) (*Plan, error
 	if msg := checkKeyTemplate(tmpl); msg != "" {
 		d.errf(m.Output.Key.Pos, "output.key", "%s", msg)
 		tmplOK = false
+	} else if msg := checkKey(expandKey(tmpl, "", "id", "mp4", "run", 1, 0)); msg != "" {
+		// A template problem (e.g. "../{id}.{ext}") is reported once, here,
+		// not once per job and result.
+		d.errf(m.Output.Key.Pos, "output.key", "%q: %s", tmpl, msg)
+		tmplOK = false
 	}
 	if len(m.Jobs) == 0 {
 		d.errf(pipeline.Pos{File: m.File, Line: 1, Col: 1}, "jobs", "the manifest has no jobs (add jobs: or jobsFrom:)")
@@ -99,7 +106,7 @@ func Build(ctx context.Context, m *pipeline.Manifest, opt Options) (*Plan, error
 		}
 		j.Request = checkParams(d, mj.Params, kling.Model)
 		if mj.Tags.Set {
-			j.Tags = mj.Tags.V
+			j.Tags = dedupeTags(mj.Tags.V) // [es, es] must not count a job twice in the totals
 		}
 		for _, t := range j.Tags {
 			if !safeID(t) {
@@ -190,11 +197,11 @@ func Build(ctx context.Context, m *pipeline.Manifest, opt Options) (*Plan, error
 			j.OutputKeys = outputKeys(tmpl, "", p.Name, j.ID, j.Index, j.Request)
 			for _, key := range j.OutputKeys {
 				if msg := checkKey(key); msg != "" {
-					d.errf(mj.Pos, mj.Path, "output key %s", msg)
+					d.errf(mj.Pos, mj.Path, "output %s", msg)
 					continue
 				}
 				if k, dup := keyOwner[key]; dup {
-					d.errf(mj.Pos, mj.Path, "output key %q is also written by %s (at %s); use {id} in output.key or change an id", key, m.Jobs[k].Path, m.Jobs[k].Pos)
+					d.errf(mj.Pos, mj.Path, "output key %q is also written by %s (at %s); change an id or output.key", key, m.Jobs[k].Path, m.Jobs[k].Pos)
 				} else {
 					keyOwner[key] = i
 				}
@@ -317,7 +324,11 @@ func fingerprint(j *Job) string {
 	for _, in := range []*Input{&j.Video, &j.Audio} {
 		b = append(b, in.Kind...)
 		b = append(b, 0)
-		b = append(b, in.Raw...)
+		raw := in.Raw
+		if in.Kind == InputHTTP {
+			raw = redact.URL(raw) // a re-signed URL is the same input
+		}
+		b = append(b, raw...)
 		b = append(b, 0)
 		b = strconv.AppendInt(b, in.Size, 10)
 		b = append(b, 0)
@@ -345,6 +356,16 @@ func fingerprint(j *Job) string {
 	}
 	sum := sha256.Sum256(b)
 	return hex.EncodeToString(sum[:])
+}
+
+func dedupeTags(tags []string) []string {
+	out := make([]string, 0, len(tags))
+	for _, t := range tags {
+		if !slices.Contains(out, t) {
+			out = append(out, t)
+		}
+	}
+	return out
 }
 
 // OverBudget reports whether the plan's total exceeds its budget.

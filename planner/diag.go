@@ -2,7 +2,6 @@ package planner
 
 import (
 	"fmt"
-	"sort"
 	"strings"
 
 	"github.com/dubline/dubline/pipeline"
@@ -28,28 +27,8 @@ func fieldErr[T any](d *diags, f pipeline.Field[T], format string, args ...any) 
 }
 
 // sortDiags orders problems by file, line, column so a user reads them
-// top to bottom, and drops exact duplicates (a bad value in `defaults` is
-// reported once, not once per job that inherits it).
-func sortDiags(ds pipeline.Diags) pipeline.Diags {
-	sort.SliceStable(ds, func(i, j int) bool {
-		a, b := ds[i].Pos, ds[j].Pos
-		if a.File != b.File {
-			return a.File < b.File
-		}
-		if a.Line != b.Line {
-			return a.Line < b.Line
-		}
-		return a.Col < b.Col
-	})
-	out := ds[:0]
-	for i, d := range ds {
-		if i > 0 && d == ds[i-1] {
-			continue
-		}
-		out = append(out, d)
-	}
-	return out
-}
+// top to bottom, and drops exact repeats.
+func sortDiags(ds pipeline.Diags) pipeline.Diags { return ds.Sorted() }
 
 func quoteList(vals []string) string {
 	q := make([]string, len(vals))

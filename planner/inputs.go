@@ -177,7 +177,10 @@ func (p *prober) check(ctx context.Context, r probeReq) (Input, error) {
 		if p.offline {
 			return in, nil
 		}
-		if err := p.head(ctx, &in); err != nil {
+		status, err := p.head(ctx, &in)
+		// A URL presigned for GET refuses HEAD (the method is signed):
+		// the probe's first ranged GET checks existence and size instead.
+		if err != nil && !(r.probe && (status == http.StatusForbidden || status == http.StatusMethodNotAllowed)) {
 			return in, err
 		}
 		if !r.probe {
@@ -197,6 +200,8 @@ func (p *prober) local(in Input, probe bool) (Input, error) {
 		return in, fmt.Errorf("cannot read %s: %w", in.Path, err)
 	case st.IsDir():
 		return in, fmt.Errorf("%s is a directory, not a media file", in.Path)
+	case !st.Mode().IsRegular():
+		return in, fmt.Errorf("%s is not a regular file (a device, pipe or socket cannot be probed or uploaded)", in.Path)
 	}
 	in.Size = st.Size()
 	in.Version = strconv.FormatInt(st.ModTime().UnixNano(), 10)
@@ -215,25 +220,27 @@ func (p *prober) local(in Input, probe bool) (Input, error) {
 	return withInfo(in, info), nil
 }
 
-func (p *prober) head(ctx context.Context, in *Input) error {
+// head checks an http(s) input and records its size and version; it
+// returns the HTTP status (0 without an answer).
+func (p *prober) head(ctx context.Context, in *Input) (int, error) {
 	req, err := http.NewRequestWithContext(ctx, http.MethodHead, in.URL, nil)
 	if err != nil {
-		return fmt.Errorf("%s: %w", in, err)
+		return 0, fmt.Errorf("%s: %s", in, redact.Text(err.Error()))
 	}
 	resp, err := p.http.Do(req)
 	if err != nil {
-		return fmt.Errorf("%s: %s", in, redact.URL(err.Error()))
+		return 0, fmt.Errorf("%s: %s", in, redact.Text(err.Error()))
 	}
 	resp.Body.Close()
 	if resp.StatusCode != http.StatusOK {
-		return fmt.Errorf("%s: HEAD answered %s", in, resp.Status)
+		return resp.StatusCode, fmt.Errorf("%s: HEAD answered %s", in, resp.Status)
 	}
 	in.Size = resp.ContentLength
 	in.Version = resp.Header.Get("ETag")
 	if in.Version == "" {
 		in.Version = resp.Header.Get("Last-Modified")
 	}
-	return nil
+	return resp.StatusCode, nil
 }
 
 func probeRemote(ctx context.Context, in Input, fetch media.FetchFunc) (Input, error) {

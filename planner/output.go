@@ -83,8 +83,10 @@ func (p *Plan) WriteTable(w io.Writer) error {
 // shortWarn is a warning's message without its position, for a table cell.
 func shortWarn(d pipeline.Diag) string {
 	msg := d.Msg
-	if i := strings.Index(msg, ";"); i > 0 && len(msg) > 60 {
-		msg = msg[:i]
+	if len(msg) > 60 {
+		if i := strings.IndexAny(msg, ";("); i > 0 {
+			msg = strings.TrimSpace(msg[:i])
+		}
 	}
 	return msg
 }
@@ -153,6 +155,7 @@ func (p *Plan) WriteJSON(w io.Writer) error {
 		out.Jobs[i] = jj
 	}
 	enc := json.NewEncoder(w)
+	enc.SetEscapeHTML(false) // "<=5s", not "\u003c=5s"
 	enc.SetIndent("", "  ")
 	return enc.Encode(out)
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"strings"
 
 	"github.com/dubline/dubline/kling"
 	"github.com/dubline/dubline/pipeline"
@@ -27,11 +28,24 @@ func (f *planFlags) register(fs *flag.FlagSet) {
 // buildPlan loads the manifest and plans it. It prints problems to stderr
 // and returns the exit code to use when the plan is nil.
 func buildPlan(ctx context.Context, path string, f planFlags, needPrice bool, e env) (*planner.Plan, int) {
-	m, err := pipeline.Load(path, e.lookup)
-	if err != nil {
-		return nil, reportProblems(err, e)
+	m, decodeErr := pipeline.Load(path, e.lookup)
+	if m == nil {
+		return nil, reportProblems(decodeErr, e)
 	}
 	opt := planner.Options{Offline: f.offline, NeedPrice: needPrice, PriceBasis: f.priceOn}
+	if decodeErr != nil {
+		// Check the rest too, offline, so every problem is reported at once;
+		// a manifest with problems is never run.
+		opt.Offline = true
+		_, planErr := planner.Build(ctx, m, opt)
+		var ds pipeline.Diags
+		errors.As(decodeErr, &ds)
+		var more pipeline.Diags
+		if errors.As(planErr, &more) {
+			ds = append(ds, more...)
+		}
+		return nil, reportProblems(ds.Sorted(), e)
+	}
 	if f.budget != "" {
 		b, err := kling.ParseUSD(f.budget)
 		if err != nil || b == 0 {
@@ -59,9 +73,7 @@ func buildPlan(ctx context.Context, path string, f planFlags, needPrice bool, e 
 func reportProblems(err error, e env) int {
 	var ds pipeline.Diags
 	if errors.As(err, &ds) {
-		for _, d := range ds {
-			fmt.Fprintln(e.stderr, d)
-		}
+		printCapped(e, ds)
 		fmt.Fprintf(e.stderr, "dubline: %d problem(s); nothing was submitted\n", len(ds))
 		return ExitInvalid
 	}
@@ -74,8 +86,28 @@ func reportProblems(err error, e env) int {
 }
 
 func printWarnings(p *planner.Plan, e env) {
-	for _, w := range p.Warnings {
-		fmt.Fprintf(e.stderr, "warning: %s\n", w)
+	printCapped(e, p.Warnings, "warning: ")
+}
+
+// sameMsgCap is how many diagnostics with the same message are printed
+// before the rest are summed up: one bad bucket name in a 20,000-job
+// manifest is one problem, not 20,000 lines.
+const sameMsgCap = 10
+
+func printCapped(e env, ds pipeline.Diags, prefix ...string) {
+	pre := strings.Join(prefix, "")
+	seen := map[string]int{}
+	for _, d := range ds {
+		seen[d.Msg]++
+		if seen[d.Msg] <= sameMsgCap {
+			fmt.Fprintf(e.stderr, "%s%s\n", pre, d)
+		}
+	}
+	for _, d := range ds {
+		if n := seen[d.Msg]; n > sameMsgCap {
+			fmt.Fprintf(e.stderr, "%s... and %d more like: %s\n", pre, n-sameMsgCap, d.Msg)
+			seen[d.Msg] = 0
+		}
 	}
 }
 

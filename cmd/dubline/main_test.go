@@ -98,6 +98,15 @@ func TestInvalidManifestExit2(t *testing.T) {
 			}
 		}
 	}
+	// Decoding problems do not hide the planner's: all in one run.
+	mixed := filepath.Join(dir, "mixed.yaml")
+	os.WriteFile(mixed, []byte("output: {url: out}\njobs:\n  - id: a\n    video: nope.mp4\n    audio: nope.wav\n    outputQualty: 90\n    numberResults: 7\n"), 0o644)
+	code, _, stderr := runCLI(t, nil, "plan", mixed)
+	for _, want := range []string{"mixed.yaml:4:12: jobs[0].video: file", "mixed.yaml:5:12: jobs[0].audio: file", "mixed.yaml:6:5: jobs[0]: unknown key", "mixed.yaml:7:20: jobs[0].numberResults: 7 is out of range 1..4", "4 problem(s)"} {
+		if code != ExitInvalid || !strings.Contains(stderr, want) {
+			t.Errorf("exit %d; stderr lacks %q:\n%s", code, want, stderr)
+		}
+	}
 	if code, _, _ := runCLI(t, nil, "plan"); code != ExitInvalid {
 		t.Errorf("no manifest: exit %d", code)
 	}

@@ -5,6 +5,7 @@ package redact
 
 import (
 	"net/url"
+	"regexp"
 	"strings"
 )
 
@@ -42,4 +43,15 @@ func Secret(s, secret string) string {
 		return s
 	}
 	return strings.ReplaceAll(s, secret, "REDACTED")
+}
+
+// urlInText finds URLs inside free text such as an error message.
+var urlInText = regexp.MustCompile(`[a-zA-Z][a-zA-Z0-9+.-]*://[^\s"'<>]+`)
+
+// Text redacts every URL inside s (query strings and user info removed)
+// and keeps the rest, so an error such as
+// `Head "https://h/v.mp4?X-Amz-Signature=…": connection refused` still
+// says why it failed.
+func Text(s string) string {
+	return urlInText.ReplaceAllStringFunc(s, URL)
 }

@@ -33,3 +33,14 @@ func TestSecret(t *testing.T) {
 		t.Errorf("got %q", got)
 	}
 }
+
+func TestText(t *testing.T) {
+	in := `Head "https://h:9/v.mp4?X-Amz-Signature=abc&X-Amz-Credential=AK": dial tcp 127.0.0.1:9: connect: connection refused`
+	want := `Head "https://h:9/v.mp4?REDACTED": dial tcp 127.0.0.1:9: connect: connection refused`
+	if got := Text(in); got != want {
+		t.Errorf("Text = %q, want %q", got, want)
+	}
+	if got := Text("no urls here"); got != "no urls here" {
+		t.Errorf("got %q", got)
+	}
+}
