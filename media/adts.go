@@ -84,7 +84,7 @@ func probeADTS(r io.ReaderAt, size int64, head []byte) (Info, error) {
 		return Info{}, fmt.Errorf("ADTS file has no frames: %w", ErrTruncated)
 	}
 	seconds += float64(samples) / float64(rate)
-	return Info{Format: "aac", Seconds: seconds}, nil
+	return Info{Format: "aac", Audio: true, Seconds: seconds}, nil
 }
 
 // eofTruncated maps an early end of data to ErrTruncated.

@@ -1,5 +1,6 @@
 // Package media probes media files in pure Go: container format, whether
-// there is a video track, duration, and the video's width and height. It is
+// there is a video track and an audio track, duration, and the video's
+// width and height. It is
 // what Dubline's planner and emulator use to check inputs against Kling's
 // limits before any money is spent.
 //
@@ -10,10 +11,18 @@
 //     format is an error wrapping ErrNotMedia that names what was expected
 //     and what was found; it is never a zero duration. Without a known
 //     extension (a URL ending in a UUID) the format is sniffed from the bytes.
+//     Errors never quote a file's bytes (a .env or key file named by mistake
+//     would leak into logs): they say "N bytes of text" or name a well-known
+//     non-media format.
 //   - A successful probe always has Seconds > 0 and finite. A header that
-//     promises more bytes than the file holds is ErrTruncated. Formats or
-//     variants we cannot measure (fragmented MP4 without mehd, WebM without a
-//     Duration, RF64) are ErrUnsupported.
+//     promises more bytes than the file holds is ErrTruncated: every
+//     top-level MP4 box, moov-first files included (the walk goes on past
+//     moov reading box headers only, up to the first moof of a fragmented
+//     file), MP4 chunk offsets past the end, and an MP3 shorter than its
+//     Xing/Info byte count by more than a frame or 1%. CBR MP3 without a tag
+//     and ADTS are measured from their size, so a cut one is shorter, not an
+//     error. Formats or variants we cannot measure (fragmented MP4 without
+//     mehd, WebM without a Duration, RF64) are ErrUnsupported.
 //   - Readers are io.ReaderAt so remote objects can be probed with a few
 //     ranged GETs (RangeReader). Parsers read only headers, except ADTS AAC,
 //     which has no header with a length: its frames are counted, which reads
@@ -34,6 +43,7 @@
 package media
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"io"
@@ -41,12 +51,17 @@ import (
 	"os"
 	"path"
 	"strings"
+	"unicode/utf8"
 )
 
 // Info is what a probe learned about one file.
 type Info struct {
-	Format  string  // "mp4", "mov", "m4a", "webm", "mkv", "wav", "mp3", "ogg", "opus", "aac"
-	Video   bool    // has a video track
+	Format string // "mp4", "mov", "m4a", "webm", "mkv", "wav", "mp3", "ogg", "opus", "aac"
+	Video  bool   // has a video track
+	// Audio: has an audio track. Always true for the audio-only formats
+	// (wav, mp3, aac, ogg, opus); for MP4/MOV/M4A a 'soun' track, for
+	// WebM/Matroska a TrackType 2 entry.
+	Audio   bool
 	Seconds float64 // duration
 	// Width and Height of the video, where the container states it (MP4
 	// tkhd or the stsd sample entry, WebM PixelWidth/PixelHeight); 0 if
@@ -232,23 +247,55 @@ func isTopLevelBox(t string) bool {
 	return false
 }
 
-// foundBytes describes unrecognised leading bytes for an error message.
+// foundBytes describes unrecognised leading bytes for an error message
+// without quoting them: a .env or key file named by mistake must not leak
+// into errors, logs or journals. Well-known non-media formats are named.
 func foundBytes(head []byte, size int64) string {
+	for _, s := range otherFormats {
+		if bytes.HasPrefix(head, []byte(s.magic)) {
+			return fmt.Sprintf("%s (%d bytes), not media", s.name, size)
+		}
+	}
 	b := head
 	if len(b) > 16 {
 		b = b[:16]
 	}
-	printable := len(b) > 0
-	for _, c := range b {
-		if (c < 0x20 || c > 0x7e) && c != '\n' && c != '\r' && c != '\t' {
-			printable = false
-			break
+	if isText(b) {
+		return fmt.Sprintf("%d bytes of text, not media", size)
+	}
+	return fmt.Sprintf("%d bytes of unrecognised binary data, not media", size)
+}
+
+// isText reports whether b looks like the start of a UTF-8 text file: valid
+// UTF-8 (a rune cut off at the end allowed) without control characters
+// other than whitespace.
+func isText(b []byte) bool {
+	if len(b) == 0 {
+		return false
+	}
+	for len(b) > 0 {
+		c, n := utf8.DecodeRune(b)
+		if c == utf8.RuneError && n <= 1 {
+			return !utf8.FullRune(b) // only a rune cut off by the end of b
 		}
+		if (c < 0x20 || c == 0x7f) && c != '\n' && c != '\r' && c != '\t' {
+			return false
+		}
+		b = b[n:]
 	}
-	if printable {
-		return fmt.Sprintf("%d bytes of text starting %q", size, b)
-	}
-	return fmt.Sprintf("%d bytes of unknown data starting % x", size, b)
+	return true
+}
+
+// otherFormats are non-media files users point at by mistake, by their
+// leading bytes.
+var otherFormats = []struct{ magic, name string }{
+	{"\x89PNG\r\n\x1a\n", "a PNG image"},
+	{"\xff\xd8\xff", "a JPEG image"},
+	{"GIF8", "a GIF image"},
+	{"%PDF-", "a PDF document"},
+	{"PK\x03\x04", "a ZIP archive (or an Office document)"},
+	{"\x1f\x8b", "a gzip archive"},
+	{"\x7fELF", "an executable (ELF)"},
 }
 
 // readAt reads up to n bytes at off, fewer only at the end of the file.

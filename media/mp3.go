@@ -143,8 +143,11 @@ func probeMP3(r io.ReaderAt, size int64, head []byte) (Info, error) {
 		return Info{}, fmt.Errorf("no MPEG audio frame within %d bytes after the ID3 tag: %w", mp3Scan, ErrNotMedia)
 	}
 	frame := win[pos:min(len(win), pos+h.length)]
+	if err := checkXingBytes(frame, h, start+int64(pos), size); err != nil {
+		return Info{}, err
+	}
 	if s, ok := xingSeconds(frame, h); ok {
-		return Info{Format: "mp3", Seconds: s}, nil
+		return Info{Format: "mp3", Audio: true, Seconds: s}, nil
 	}
 	// No usable tag: constant bitrate estimate over the audio bytes.
 	audio := size - (start + int64(pos))
@@ -159,7 +162,7 @@ func probeMP3(r io.ReaderAt, size int64, head []byte) (Info, error) {
 	if audio <= 0 {
 		return Info{}, fmt.Errorf("MP3 has no audio frames: %w", ErrTruncated)
 	}
-	return Info{Format: "mp3", Seconds: float64(audio) * 8 / float64(h.bitrate)}, nil
+	return Info{Format: "mp3", Audio: true, Seconds: float64(audio) * 8 / float64(h.bitrate)}, nil
 }
 
 // xingOffset is where a Xing/Info header sits in a layer III frame.
@@ -224,6 +227,45 @@ func xingSeconds(f []byte, h mpegHeader) (float64, bool) {
 		}
 	}
 	return float64(samples) / rate, true
+}
+
+// xingBytesField returns the stream length a Xing/Info header states
+// (flags&2): the bytes from the start of the Xing frame to the last audio
+// frame, as LAME and FFmpeg write it (ID3v2 before and ID3v1/APE tags
+// after are not counted).
+func xingBytesField(f []byte, h mpegHeader) (int64, bool) {
+	x := xingOffset(h)
+	if h.layer != 3 || len(f) < x+8 || (string(f[x:x+4]) != "Xing" && string(f[x:x+4]) != "Info") {
+		return 0, false
+	}
+	flags := binary.BigEndian.Uint32(f[x+4 : x+8])
+	if flags&2 == 0 {
+		return 0, false
+	}
+	p := x + 8
+	if flags&1 != 0 {
+		p += 4
+	}
+	if len(f) < p+4 {
+		return 0, false
+	}
+	n := int64(binary.BigEndian.Uint32(f[p : p+4]))
+	return n, n > 0
+}
+
+// checkXingBytes fails with ErrTruncated when the file ends well before
+// the stream length its Xing/Info header states. The slack (one frame or
+// 1%, whichever is more) absorbs encoders that count a little differently.
+func checkXingBytes(frame []byte, h mpegHeader, frameOff, size int64) error {
+	n, ok := xingBytesField(frame, h)
+	if !ok {
+		return nil
+	}
+	slack := max(int64(h.length), n/100)
+	if have := size - frameOff; have < n-slack {
+		return fmt.Errorf("MP3 Xing/Info header states %d bytes of audio from offset %d but the file ends after %d: %w", n, frameOff, have, ErrTruncated)
+	}
+	return nil
 }
 
 // lameTag reports whether an encoder string opens a LAME-format tag with

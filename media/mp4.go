@@ -22,17 +22,24 @@ const (
 
 // probeISO walks the top-level boxes (seeking over mdat, so moov may be at
 // either end), copies moov into memory and reads mvhd, tkhd, hdlr and the
-// video sample entry with go-mp4.
+// video sample entry with go-mp4. The walk goes on past moov to the end of
+// the file, reading box headers only, so that a faststart file cut inside
+// its mdat is ErrTruncated rather than a full-length probe.
 func probeISO(r io.ReaderAt, size int64, ext string, head []byte) (Info, error) {
 	var (
 		brand            string
 		compat           []string
 		moovOff, moovLen int64 = -1, 0
-		sawMdat          bool
+		sawMdat, sawMoof bool
 	)
 	off := int64(0)
-	for i := 0; off < size && moovOff < 0; i++ {
+walk:
+	for i := 0; off < size; i++ {
+		afterMoov := moovOff >= 0
 		if i == maxTopBoxes {
+			if afterMoov {
+				break walk // a hostile box count after moov: stop checking, keep what we have
+			}
 			return Info{}, fmt.Errorf("no moov box in the first %d top-level boxes: %w", maxTopBoxes, ErrUnsupported)
 		}
 		if size-off < 8 {
@@ -55,6 +62,9 @@ func probeISO(r io.ReaderAt, size int64, ext string, head []byte) (Info, error) 
 			if i == 0 {
 				return Info{}, fmt.Errorf("expected %s, found %s: %w", kindISO.describe(), foundBytes(head, size), ErrNotMedia)
 			}
+			if afterMoov {
+				break walk // trailing bytes that are no box (zero padding): not our concern
+			}
 			return Info{}, fmt.Errorf("corrupt box header at offset %d (type % x): %w", off, hdr[4:8], ErrNotMedia)
 		}
 		switch boxLen {
@@ -71,13 +81,16 @@ func probeISO(r io.ReaderAt, size int64, ext string, head []byte) (Info, error) 
 			boxLen, hdrLen = int64(u), 16
 		}
 		if boxLen < hdrLen {
+			if afterMoov {
+				break walk
+			}
 			return Info{}, fmt.Errorf("%q box at offset %d declares size %d, smaller than its header: %w", typ, off, boxLen, ErrNotMedia)
 		}
 		if boxLen > size-off {
 			return Info{}, fmt.Errorf("%q box at offset %d declares %d bytes but the file ends after %d: %w", typ, off, boxLen, size-off, ErrTruncated)
 		}
-		switch typ {
-		case "ftyp":
+		switch {
+		case typ == "ftyp" && !afterMoov:
 			p, err := readExact(r, size, off+hdrLen, int(min(boxLen-hdrLen, 64)), "ftyp")
 			if err != nil {
 				return Info{}, err
@@ -88,10 +101,27 @@ func probeISO(r io.ReaderAt, size int64, ext string, head []byte) (Info, error) 
 			for j := 8; j+4 <= len(p); j += 4 {
 				compat = append(compat, string(p[j:j+4]))
 			}
-		case "moov":
+		case typ == "moov" && !afterMoov:
 			moovOff, moovLen = off, boxLen
-		case "mdat":
+			if moovLen > maxMoov {
+				return Info{}, fmt.Errorf("moov box is %d bytes, over the %d-byte probe limit: %w", moovLen, maxMoov, ErrUnsupported)
+			}
+			// One request for moov and the next box header, which the
+			// walk reads next.
+			if err := prefetch(r, moovOff, moovLen+16); err != nil {
+				return Info{}, fmt.Errorf("read moov: %w", err)
+			}
+		case typ == "mdat":
 			sawMdat = true
+		case typ == "moof":
+			sawMoof = true
+			if afterMoov {
+				// Fragmented: one moof+mdat pair per fragment to the end of
+				// the file. Checking each would cost a request per fragment
+				// when remote; the first fragment's header is checked, the
+				// rest not.
+				break walk
+			}
 		}
 		off += boxLen
 	}
@@ -101,12 +131,6 @@ func probeISO(r io.ReaderAt, size int64, ext string, head []byte) (Info, error) 
 		}
 		return Info{}, fmt.Errorf("no moov box (brand %q): %w", brand, ErrNotMedia)
 	}
-	if moovLen > maxMoov {
-		return Info{}, fmt.Errorf("moov box is %d bytes, over the %d-byte probe limit: %w", moovLen, maxMoov, ErrUnsupported)
-	}
-	if err := prefetch(r, moovOff, moovLen); err != nil {
-		return Info{}, fmt.Errorf("read moov: %w", err)
-	}
 	moov, err := readExact(r, size, moovOff, int(moovLen), "moov box")
 	if err != nil {
 		return Info{}, err
@@ -115,7 +139,13 @@ func probeISO(r io.ReaderAt, size int64, ext string, head []byte) (Info, error) 
 	if err != nil {
 		return Info{}, err
 	}
-	info := Info{Format: isoFormat(ext, brand, compat, m.video), Video: m.video, Width: m.width, Height: m.height}
+	if m.maxChunk >= uint64(size) {
+		// The box walk cannot see a file cut exactly at a box boundary
+		// before its mdat; the sample table can.
+		return Info{}, fmt.Errorf("moov places samples at offset %d but the file ends at %d: %w", m.maxChunk, size, ErrTruncated)
+	}
+	info := Info{Format: isoFormat(ext, brand, compat, m.video), Video: m.video, Audio: m.audio, Width: m.width, Height: m.height}
+	m.fragments = sawMoof
 	info.Seconds, err = m.seconds()
 	return info, err
 }
@@ -167,8 +197,10 @@ type track struct {
 type moovInfo struct {
 	timescale, duration uint64
 	fragDuration        uint64
+	fragments           bool   // moof boxes follow: mvhd covers only moov's own samples
+	maxChunk            uint64 // largest stco/co64 chunk offset: where the last samples start
 	tracks              []track
-	video               bool
+	video, audio        bool
 	width, height       int
 }
 
@@ -250,6 +282,12 @@ func parseMoov(moov []byte) (m moovInfo, err error) {
 			if v, ok := b.(*mp4.Mdhd); ok {
 				cur.mdhdTime, cur.mdhdDur = uint64(v.Timescale), v.GetDuration()
 			}
+		case (typ == "stco" || typ == "co64") && parent == "stbl":
+			end := bi.Offset + bi.Size
+			if end > uint64(len(moov)) {
+				return nil, fmt.Errorf("%s box runs past the end of moov", typ)
+			}
+			m.maxChunk = max(m.maxChunk, maxChunkOffset(moov[bi.Offset+bi.HeaderSize:end], typ == "co64"))
 		case parent == "stsd" && visual[bi.Type] && cur != nil && cur.entryW == 0:
 			b, _, err := h.ReadPayload()
 			if err != nil {
@@ -265,6 +303,9 @@ func parseMoov(moov []byte) (m moovInfo, err error) {
 		return m, fmt.Errorf("parse moov: %v: %w", err, ErrNotMedia)
 	}
 	for _, t := range m.tracks {
+		if t.handler == "soun" {
+			m.audio = true
+		}
 		if t.handler != "vide" {
 			continue
 		}
@@ -279,10 +320,46 @@ func parseMoov(moov []byte) (m moovInfo, err error) {
 	return m, nil
 }
 
+// maxChunkOffset is the largest entry of an stco (32-bit) or co64 (64-bit)
+// payload: version and flags, entry count, entries. Only entries present
+// in the payload are read, whatever the count says.
+func maxChunkOffset(p []byte, wide bool) uint64 {
+	if len(p) < 8 {
+		return 0
+	}
+	n := uint64(binary.BigEndian.Uint32(p[4:8]))
+	p = p[8:]
+	w := uint64(4)
+	if wide {
+		w = 8
+	}
+	n = min(n, uint64(len(p))/w)
+	var best uint64
+	for i := uint64(0); i < n; i++ {
+		var v uint64
+		if wide {
+			v = binary.BigEndian.Uint64(p[i*8:])
+		} else {
+			v = uint64(binary.BigEndian.Uint32(p[i*4:]))
+		}
+		best = max(best, v)
+	}
+	return best
+}
+
 // seconds is mvhd's duration; for fragmented files mehd's; failing both,
-// the longest track's mdhd duration.
+// the longest track's mdhd duration. A file with moof fragments but no
+// mehd is ErrUnsupported: its mvhd and mdhd durations cover only the
+// samples in moov (FFmpeg writes 0.167 s for a 3 s frag_every_frame file),
+// and adding up every fragment would read the whole file.
 func (m moovInfo) seconds() (float64, error) {
 	unknown := func(d uint64) bool { return d == 0 || d == 0xFFFFFFFF || d == 0xFFFFFFFFFFFFFFFF }
+	if m.fragments {
+		if m.timescale > 0 && !unknown(m.fragDuration) {
+			return float64(m.fragDuration) / float64(m.timescale), nil
+		}
+		return 0, fmt.Errorf("fragmented MP4 without a mehd duration (remux it: ffmpeg -i in.mp4 -c copy -movflags +faststart out.mp4): %w", ErrUnsupported)
+	}
 	if m.timescale > 0 && !unknown(m.duration) {
 		return float64(m.duration) / float64(m.timescale), nil
 	}

@@ -131,7 +131,7 @@ func probeOgg(r io.ReaderAt, size int64, head []byte) (Info, error) {
 		if p.granule <= preskip {
 			return Info{}, fmt.Errorf("last complete Ogg page (granule %d, pre-skip %d) ends before any audio: %w", p.granule, preskip, ErrTruncated)
 		}
-		return Info{Format: format, Seconds: float64(p.granule-preskip) / rate}, nil
+		return Info{Format: format, Audio: true, Seconds: float64(p.granule-preskip) / rate}, nil
 	}
 	return Info{}, fmt.Errorf("no complete Ogg page in the last %d bytes: %w", len(tail), ErrTruncated)
 }

@@ -60,40 +60,41 @@ func TestProbeFixtures(t *testing.T) {
 		file   string
 		format string
 		video  bool
+		audio  bool
 		w, h   int
 		want   float64 // nominal length from make-media.sh
 		tol    float64
 	}{
-		{"face.mp4", "mp4", true, 1280, 720, 3, 0.001},
-		{"face.mov", "mov", true, 1280, 720, 3, 0.001},
-		{"face_moov_end.mp4", "mp4", true, 1280, 720, 3, 0.001},
-		{"face_12s.mp4", "mp4", true, 1280, 720, 12, 0.001},
-		{"face_600.mp4", "mp4", true, 600, 600, 3, 0.001},
-		{"face_small.mp4", "mp4", true, 320, 240, 3, 0.001},
-		{"face.webm", "webm", true, 1280, 720, 3, 0.01}, // Opus codec delay: 3.008
-		{"speech_4_2s.m4a", "m4a", false, 0, 0, 4.2, 0.001},
-		{"speech_4_2s.wav", "wav", false, 0, 0, 4.2, 0.001},
-		{"speech_es_3_6s.mp3", "mp3", false, 0, 0, 3.6, 0.001},
-		{"tone_1s.m4a", "m4a", false, 0, 0, 1, 0.001},
-		{"tone_1s.mp3", "mp3", false, 0, 0, 1, 0.001},
-		{"tone_1s.wav", "wav", false, 0, 0, 1, 0.001},
-		{"tone_4_2s.m4a", "m4a", false, 0, 0, 4.2, 0.001},
-		{"tone_4_2s.mp3", "mp3", false, 0, 0, 4.2, 0.001},
-		{"tone_4_2s.wav", "wav", false, 0, 0, 4.2, 0.001},
-		{"tone_4_2s.ogg", "ogg", false, 0, 0, 4.2, 0.001},
-		{"tone_4_2s.opus", "opus", false, 0, 0, 4.2, 0.001},
+		{"face.mp4", "mp4", true, true, 1280, 720, 3, 0.001},
+		{"face.mov", "mov", true, true, 1280, 720, 3, 0.001},
+		{"face_moov_end.mp4", "mp4", true, true, 1280, 720, 3, 0.001},
+		{"face_12s.mp4", "mp4", true, true, 1280, 720, 12, 0.001},
+		{"face_600.mp4", "mp4", true, true, 600, 600, 3, 0.001},
+		{"face_small.mp4", "mp4", true, true, 320, 240, 3, 0.001},
+		{"face.webm", "webm", true, true, 1280, 720, 3, 0.01}, // Opus codec delay: 3.008
+		{"speech_4_2s.m4a", "m4a", false, true, 0, 0, 4.2, 0.001},
+		{"speech_4_2s.wav", "wav", false, true, 0, 0, 4.2, 0.001},
+		{"speech_es_3_6s.mp3", "mp3", false, true, 0, 0, 3.6, 0.001},
+		{"tone_1s.m4a", "m4a", false, true, 0, 0, 1, 0.001},
+		{"tone_1s.mp3", "mp3", false, true, 0, 0, 1, 0.001},
+		{"tone_1s.wav", "wav", false, true, 0, 0, 1, 0.001},
+		{"tone_4_2s.m4a", "m4a", false, true, 0, 0, 4.2, 0.001},
+		{"tone_4_2s.mp3", "mp3", false, true, 0, 0, 4.2, 0.001},
+		{"tone_4_2s.wav", "wav", false, true, 0, 0, 4.2, 0.001},
+		{"tone_4_2s.ogg", "ogg", false, true, 0, 0, 4.2, 0.001},
+		{"tone_4_2s.opus", "opus", false, true, 0, 0, 4.2, 0.001},
 		// ADTS has no priming/padding info: 1024 priming samples plus the
 		// last frame's padding are in the length.
-		{"tone_4_2s.aac", "aac", false, 0, 0, 4.2, 0.13},
-		{"tone_5_2s.m4a", "m4a", false, 0, 0, 5.2, 0.001},
-		{"tone_5_2s.mp3", "mp3", false, 0, 0, 5.2, 0.001},
-		{"tone_5_2s.wav", "wav", false, 0, 0, 5.2, 0.001},
-		{"tone_12_5s.m4a", "m4a", false, 0, 0, 12.5, 0.001},
-		{"tone_12_5s.mp3", "mp3", false, 0, 0, 12.5, 0.001},
-		{"tone_12_5s.wav", "wav", false, 0, 0, 12.5, 0.001},
-		{"tone_12_5s.ogg", "ogg", false, 0, 0, 12.5, 0.001},
-		{"tone_12_5s.opus", "opus", false, 0, 0, 12.5, 0.001},
-		{"tone_12_5s.aac", "aac", false, 0, 0, 12.5, 0.13},
+		{"tone_4_2s.aac", "aac", false, true, 0, 0, 4.2, 0.13},
+		{"tone_5_2s.m4a", "m4a", false, true, 0, 0, 5.2, 0.001},
+		{"tone_5_2s.mp3", "mp3", false, true, 0, 0, 5.2, 0.001},
+		{"tone_5_2s.wav", "wav", false, true, 0, 0, 5.2, 0.001},
+		{"tone_12_5s.m4a", "m4a", false, true, 0, 0, 12.5, 0.001},
+		{"tone_12_5s.mp3", "mp3", false, true, 0, 0, 12.5, 0.001},
+		{"tone_12_5s.wav", "wav", false, true, 0, 0, 12.5, 0.001},
+		{"tone_12_5s.ogg", "ogg", false, true, 0, 0, 12.5, 0.001},
+		{"tone_12_5s.opus", "opus", false, true, 0, 0, 12.5, 0.001},
+		{"tone_12_5s.aac", "aac", false, true, 0, 0, 12.5, 0.13},
 	}
 	// Every fixture that is media must be in the table.
 	all, _ := filepath.Glob(filepath.Join(fixtures, "*"))
@@ -115,8 +116,8 @@ func TestProbeFixtures(t *testing.T) {
 				t.Fatalf("ProbeFile: %v", err)
 			}
 			st, _ := os.Stat(path)
-			if got.Format != tc.format || got.Video != tc.video || got.Width != tc.w || got.Height != tc.h || got.Size != st.Size() {
-				t.Errorf("got %+v, want format %s video %v %dx%d size %d", got, tc.format, tc.video, tc.w, tc.h, st.Size())
+			if got.Format != tc.format || got.Video != tc.video || got.Audio != tc.audio || got.Width != tc.w || got.Height != tc.h || got.Size != st.Size() {
+				t.Errorf("got %+v, want format %s video %v audio %v %dx%d size %d", got, tc.format, tc.video, tc.audio, tc.w, tc.h, st.Size())
 			}
 			if math.Abs(got.Seconds-tc.want) > tc.tol {
 				t.Errorf("duration %.6f s, want %.3f s within %.3f", got.Seconds, tc.want, tc.tol)
@@ -164,7 +165,7 @@ func TestProbeBadInput(t *testing.T) {
 		want    error
 		mention []string // words the message must contain
 	}{
-		{"text as mp4", filepath.Join(fixtures, "not_media.mp4"), ErrNotMedia, []string{"expected an MP4", "this is not medi"}},
+		{"text as mp4", filepath.Join(fixtures, "not_media.mp4"), ErrNotMedia, []string{"expected an MP4", "18 bytes of text, not media"}},
 		{"faststart cut at 2000 bytes", filepath.Join(fixtures, "truncated.mp4"), ErrTruncated, []string{"moov", "file ends"}},
 		{"wav renamed mp3", write("tone.mp3", wav), ErrNotMedia, []string{"expected an MP3", "found a WAV"}},
 		{"wav renamed mp4", write("tone.mp4", wav), ErrNotMedia, []string{"expected an MP4", "found a WAV"}},

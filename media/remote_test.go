@@ -82,7 +82,8 @@ func (c *countingWriter) Write(p []byte) (int, error) {
 }
 
 // makeLargeMedia renders large inputs with ffmpeg: a 1280x720 20 s MP4 at
-// 3 Mb/s with moov at the END (several MB), and 60 s M4A, WAV and MP3.
+// 3 Mb/s with moov at the END (several MB) and its faststart remux, and
+// 60 s M4A, WAV, MP3, WebM, Opus and Ogg.
 func makeLargeMedia(t *testing.T, dir string) {
 	t.Helper()
 	if _, err := exec.LookPath("ffmpeg"); err != nil {
@@ -92,6 +93,8 @@ func makeLargeMedia(t *testing.T, dir string) {
 	cmds := [][]string{
 		{"-f", "lavfi", "-i", "testsrc2=s=1280x720:r=15:d=20", "-f", "lavfi", "-i", "sine=frequency=440:sample_rate=48000:duration=20",
 			"-c:v", "libx264", "-preset", "ultrafast", "-b:v", "3M", "-c:a", "aac", "-b:a", "64k", "big_moov_end.mp4"},
+		// The same with moov first: the walk past moov must stay cheap.
+		{"-i", "big_moov_end.mp4", "-c", "copy", "-movflags", "+faststart", "big_faststart.mp4"},
 		{"-f", "lavfi", "-i", tone, "-c:a", "aac", "-b:a", "128k", "long.m4a"},
 		{"-f", "lavfi", "-i", tone, "-c:a", "pcm_s16le", "long.wav"},
 		{"-f", "lavfi", "-i", tone, "-c:a", "libmp3lame", "-b:a", "128k", "long.mp3"},
@@ -134,19 +137,21 @@ func TestProbeURLCost(t *testing.T) {
 		file        string
 		format      string
 		video       bool
+		audio       bool
 		w, h        int
 		minSize     int64
 		maxRequests int
 		maxBytes    int64
 	}{
-		{"big_moov_end.mp4", "mp4", true, 1280, 720, 4 << 20, 3, 256 << 10},
-		{"long.m4a", "m4a", false, 0, 0, 512 << 10, 3, 256 << 10},
-		{"long.wav", "wav", false, 0, 0, 4 << 20, 3, 256 << 10},
-		{"long.mp3", "mp3", false, 0, 0, 512 << 10, 3, 256 << 10},
-		{"long_cbr.mp3", "mp3", false, 0, 0, 256 << 10, 3, 256 << 10},
-		{"long.webm", "webm", false, 0, 0, 512 << 10, 3, 256 << 10},
-		{"long.opus", "opus", false, 0, 0, 512 << 10, 3, 256 << 10},
-		{"long.ogg", "ogg", false, 0, 0, 128 << 10, 3, 256 << 10},
+		{"big_moov_end.mp4", "mp4", true, true, 1280, 720, 4 << 20, 3, 256 << 10},
+		{"big_faststart.mp4", "mp4", true, true, 1280, 720, 4 << 20, 3, 256 << 10},
+		{"long.m4a", "m4a", false, true, 0, 0, 512 << 10, 3, 256 << 10},
+		{"long.wav", "wav", false, true, 0, 0, 4 << 20, 3, 256 << 10},
+		{"long.mp3", "mp3", false, true, 0, 0, 512 << 10, 3, 256 << 10},
+		{"long_cbr.mp3", "mp3", false, true, 0, 0, 256 << 10, 3, 256 << 10},
+		{"long.webm", "webm", false, true, 0, 0, 512 << 10, 3, 256 << 10},
+		{"long.opus", "opus", false, true, 0, 0, 512 << 10, 3, 256 << 10},
+		{"long.ogg", "ogg", false, true, 0, 0, 128 << 10, 3, 256 << 10},
 	}
 	rows := []string{"| file | size | ours (s) | ffprobe (s) | requests | bytes |", "|---|---|---|---|---|---|"}
 	for _, tc := range tests {
@@ -166,7 +171,7 @@ func TestProbeURLCost(t *testing.T) {
 			continue
 		}
 		ff := ffprobeDuration(t, path)
-		if info.Format != tc.format || info.Video != tc.video || info.Width != tc.w || info.Height != tc.h || info.Size != st.Size() {
+		if info.Format != tc.format || info.Video != tc.video || info.Audio != tc.audio || info.Width != tc.w || info.Height != tc.h || info.Size != st.Size() {
 			t.Errorf("%s: got %+v", tc.file, info)
 		}
 		if math.Abs(info.Seconds-ff) > ffprobeTol {

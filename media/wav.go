@@ -87,9 +87,9 @@ func probeWAV(r io.ReaderAt, size int64, head []byte) (Info, error) {
 			}
 			pcm := formatTag == 1 || formatTag == 3 || formatTag == 0xFFFE
 			if !pcm && haveFact && sampleRate > 0 {
-				return Info{Format: "wav", Seconds: float64(factSamples) / float64(sampleRate)}, nil
+				return Info{Format: "wav", Audio: true, Seconds: float64(factSamples) / float64(sampleRate)}, nil
 			}
-			return Info{Format: "wav", Seconds: float64(n) / float64(byteRate)}, nil
+			return Info{Format: "wav", Audio: true, Seconds: float64(n) / float64(byteRate)}, nil
 		}
 		if n > size-body {
 			return Info{}, fmt.Errorf("%q chunk declares %d bytes but the file ends after %d: %w", id, n, size-body, ErrTruncated)

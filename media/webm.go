@@ -27,8 +27,9 @@ type mkvHandler struct {
 	info, tracks  bool
 	trackType     int64
 	w, h          int64
-	video         bool
+	video, audio  bool
 	width, height int64
+	segmentEnd    int64 // where the Segment's stated size ends; -1 if unknown (live)
 }
 
 func (h *mkvHandler) HandleMasterBegin(id mkv.ElementID, e mkv.ElementInfo) (bool, error) {
@@ -36,7 +37,12 @@ func (h *mkvHandler) HandleMasterBegin(id mkv.ElementID, e mkv.ElementInfo) (boo
 		return false, errTooDeep
 	}
 	switch id {
-	case mkv.EBMLElement, mkv.SegmentElement, mkv.InfoElement, mkv.TracksElement, mkv.VideoElement:
+	case mkv.SegmentElement:
+		if e.Size >= 0 && h.segmentEnd < 0 {
+			h.segmentEnd = e.Offset + e.Size
+		}
+		return true, nil
+	case mkv.EBMLElement, mkv.InfoElement, mkv.TracksElement, mkv.VideoElement:
 		return true, nil
 	case mkv.TrackEntryElement:
 		h.trackType, h.w, h.h = 0, 0, 0
@@ -56,6 +62,9 @@ func (h *mkvHandler) HandleMasterEnd(id mkv.ElementID, _ mkv.ElementInfo) error 
 	case mkv.TrackEntryElement:
 		if h.trackType == 1 && !h.video {
 			h.video, h.width, h.height = true, h.w, h.h
+		}
+		if h.trackType == 2 {
+			h.audio = true
 		}
 	}
 	if h.info && h.tracks {
@@ -111,7 +120,7 @@ func probeMKV(r io.ReaderAt, size int64, head []byte) (Info, error) {
 		if buf, err = readExact(r, size, 0, int(n), "WebM header"); err != nil {
 			return Info{}, err
 		}
-		h = &mkvHandler{scale: 1000000}
+		h = &mkvHandler{scale: 1000000, segmentEnd: -1}
 		err = parseMKV(buf, h)
 		if h.info && h.tracks || n == size {
 			if err != nil {
@@ -129,6 +138,10 @@ func probeMKV(r io.ReaderAt, size int64, head []byte) (Info, error) {
 		}
 		return Info{}, fmt.Errorf("no Segment/Info element in the first %d bytes: %w", len(buf), ErrUnsupported)
 	}
+	if h.segmentEnd > size {
+		// The header is whole but the clusters after it are cut short.
+		return Info{}, fmt.Errorf("WebM Segment declares data up to offset %d but the file ends at %d: %w", h.segmentEnd, size, ErrTruncated)
+	}
 	if !h.haveDur {
 		return Info{}, fmt.Errorf("WebM has no Duration element (a live recording? remux it): %w", ErrUnsupported)
 	}
@@ -139,7 +152,7 @@ func probeMKV(r io.ReaderAt, size int64, head []byte) (Info, error) {
 	if h.docType == "matroska" {
 		format = "mkv"
 	}
-	info := Info{Format: format, Video: h.video, Seconds: h.dur * float64(h.scale) / 1e9}
+	info := Info{Format: format, Video: h.video, Audio: h.audio, Seconds: h.dur * float64(h.scale) / 1e9}
 	if h.video && h.width > 0 && h.height > 0 && h.width <= 1<<20 && h.height <= 1<<20 {
 		info.Width, info.Height = int(h.width), int(h.height)
 	}
