@@ -1,6 +1,7 @@
 package planner
 
 import (
+	"cmp"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -9,6 +10,7 @@ import (
 	"slices"
 	"sort"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/dubline/dubline/internal/redact"
@@ -244,6 +246,10 @@ func checkLimits(d *diags, j *Job, f pipeline.Field[string], k int) {
 	table, kind, in := kling.DefaultLimits.Video, "video", j.Video
 	if k == 1 {
 		table, kind, in = kling.DefaultLimits.Audio, "audio", j.Audio
+	}
+	if in.Format != "" && !strings.Contains(in.Tracks, kind) {
+		fieldErr(d, f, "%s has no %s track (it holds %s)", in, kind, cmp.Or(in.Tracks, "no audio or video"))
+		return
 	}
 	for _, v := range kling.Check(table, kind, limitMedia(in)) {
 		if v.Level == kling.Error {

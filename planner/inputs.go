@@ -263,6 +263,14 @@ func probeRemote(ctx context.Context, in Input, fetch media.FetchFunc) (Input, e
 
 func withInfo(in Input, info media.Info) Input {
 	in.Seconds, in.Width, in.Height, in.Format = info.Seconds, info.Width, info.Height, info.Format
+	switch {
+	case info.Video && info.Audio:
+		in.Tracks = "video+audio"
+	case info.Video:
+		in.Tracks = "video"
+	case info.Audio:
+		in.Tracks = "audio"
+	}
 	if info.Size > 0 {
 		in.Size = info.Size
 	}

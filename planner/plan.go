@@ -33,6 +33,7 @@ type Input struct {
 	Width   int       // video only; 0 if unknown
 	Height  int       // video only; 0 if unknown
 	Format  string    // probed container, e.g. "mp4", "wav"; "" if not probed
+	Tracks  string    // probed tracks: "video", "audio", "video+audio"; "" if not probed
 	Version string    // what changes when the content does: mtime (local), ETag (S3, HTTP); "" if unknown
 }
 

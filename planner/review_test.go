@@ -3,6 +3,7 @@ package planner
 import (
 	"net/http"
 	"net/http/httptest"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"syscall"
@@ -98,5 +99,36 @@ jobs:
 `, Options{})
 	if err == nil || strings.Count(err.Error(), "\n") != 0 || !strings.Contains(err.Error(), "m.yaml:2:25: output.key:") {
 		t.Errorf("want one problem at output.key, got:\n%v", err)
+	}
+}
+
+// A video input needs a video track, an audio input an audio track.
+func TestStreamTypes(t *testing.T) {
+	dir := t.TempDir()
+	for _, c := range [][]string{
+		{"-i", "../testdata/media/face.mp4", "-an", "-c", "copy", filepath.Join(dir, "silent.mp4")},
+		{"-i", "../testdata/media/face.mp4", "-vn", "-c", "copy", filepath.Join(dir, "audio_only.mp4")},
+		{"-i", "../testdata/media/face.mp4", "-an", "-c", "copy", filepath.Join(dir, "video_only.m4a")},
+	} {
+		if out, err := exec.Command("ffmpeg", append([]string{"-hide_banner", "-loglevel", "error", "-y"}, c...)...).CombinedOutput(); err != nil {
+			t.Fatalf("ffmpeg: %v\n%s", err, out)
+		}
+	}
+	_, err := plan(t, `
+output: {url: out}
+jobs:
+  - {id: a, video: `+filepath.Join(dir, "audio_only.mp4")+`, audio: `+filepath.Join(dir, "video_only.m4a")+`}
+`, Options{NeedPrice: true})
+	if err == nil || !strings.Contains(err.Error(), "audio_only.mp4 has no video track (it holds audio)") ||
+		!strings.Contains(err.Error(), "video_only.m4a has no audio track (it holds video)") {
+		t.Errorf("got %v", err)
+	}
+	// A silent video is a fine video input: the new audio replaces nothing.
+	if _, err := plan(t, `
+output: {url: out}
+jobs:
+  - {id: a, video: `+filepath.Join(dir, "silent.mp4")+`, audio: `+md+`speech_4_2s.wav}
+`, Options{NeedPrice: true}); err != nil {
+		t.Errorf("silent video: %v", err)
 	}
 }
