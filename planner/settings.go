@@ -26,11 +26,7 @@ func checkSettings(d *diags, m *pipeline.Manifest, p *Plan, now time.Time) {
 	if v := m.Version; v.Set && v.V != 1 {
 		fieldErr(d, v, "%d is not supported; supported versions: 1", v.V)
 	}
-	p.Name = m.Name.Or("")
-	if p.Name == "" {
-		base := filepath.Base(m.File)
-		p.Name = strings.TrimSuffix(base, filepath.Ext(base))
-	}
+	p.Name = RunName(m)
 	if !safeID(p.Name) {
 		d.errf(m.Name.Pos, "name", "%q cannot name a journal; use letters, digits, '.', '_' and '-'", p.Name)
 	}
@@ -82,6 +78,16 @@ func checkSettings(d *diags, m *pipeline.Manifest, p *Plan, now time.Time) {
 			"%s is shorter than the job deadline (%s): an upload URL may expire before Runware delivers; Dubline then copies from videoURL itself",
 			p.Output.PresignTTL, p.JobTimeout)
 	}
+}
+
+// RunName names a manifest's run, journal and report: its `name`, else
+// the file name without its extension.
+func RunName(m *pipeline.Manifest) string {
+	if n := m.Name.Or(""); n != "" {
+		return n
+	}
+	base := filepath.Base(m.File)
+	return strings.TrimSuffix(base, filepath.Ext(base))
 }
 
 func checkOutput(d *diags, m *pipeline.Manifest, p *Plan) {

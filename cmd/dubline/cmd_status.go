@@ -4,10 +4,10 @@ import (
 	"context"
 	"flag"
 	"fmt"
-	"path/filepath"
 
 	"github.com/dubline/dubline/executor"
 	"github.com/dubline/dubline/pipeline"
+	"github.com/dubline/dubline/planner"
 )
 
 // cmdStatus prints what the journal says. It reads the manifest only for
@@ -25,13 +25,8 @@ func cmdStatus(ctx context.Context, args []string, e env) int {
 	if err != nil {
 		return reportProblems(err, e)
 	}
-	name := m.Name.Or("")
-	if name == "" {
-		base := filepath.Base(m.File)
-		name = base[:len(base)-len(filepath.Ext(base))]
-	}
 	dir := stateDir(m.Dir, runFlags{state: *state, sandbox: *sandbox})
-	rep, err := executor.ReadStatus(dir, name)
+	rep, err := executor.ReadStatus(dir, planner.RunName(m))
 	if err != nil {
 		fmt.Fprintf(e.stderr, "dubline status: %v\n", err)
 		return ExitInternal
