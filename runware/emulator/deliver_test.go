@@ -240,20 +240,36 @@ func TestFFmpegOutput(t *testing.T) {
 func TestRegisterFlags(t *testing.T) {
 	var o Options
 	fs := flag.NewFlagSet("sandbox", flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
 	o.RegisterFlags(fs)
+	if o.FaultRates.SlowDelay != DefaultSlowDelay || o.FaultRates.VideoURL422For != DefaultVideoURL422For ||
+		o.FaultRates.GenerationCode != DefaultGenerationCode {
+		t.Fatalf("flag defaults: %+v", o.FaultRates)
+	}
 	err := fs.Parse([]string{"--api-key", "k", "--balance", "2.5", "--latency", "3s", "--jitter", "1s", "--queue-delay", "500ms",
 		"--seed", "9", "--ffmpeg", "--error-shape", "data", "--fault-429", "0.1", "--fault-503", "0.2", "--fault-reset", "0.3",
-		"--fault-generation", "0.4", "--fault-upload", "0.5"})
+		"--fault-generation", "0.4", "--fault-upload", "0.5", "--fault-504", "0.6", "--retry-after", "2", "--fault-nobody", "0.7",
+		"--fault-500-nonjson", "0.8", "--fault-slow", "0.9", "--slow-delay", "1500ms", "--fault-videourl-422", "1",
+		"--videourl-422-for", "7s", "--fault-expire", "0.05", "--generation-code", "providerContentModeration"})
 	if err != nil {
 		t.Fatal(err)
 	}
 	want := Options{APIKey: "k", Balance: 25000, Latency: 3 * time.Second, LatencyJitter: time.Second, QueueDelay: 500 * time.Millisecond,
-		Seed: 9, FFmpeg: true, ErrorShape: "data", FaultRates: FaultRates{0.1, 0.2, 0.3, 0.4, 0.5}}
+		Seed: 9, FFmpeg: true, ErrorShape: "data", FaultRates: FaultRates{
+			Status429: 0.1, Status503: 0.2, Reset: 0.3, Generation: 0.4, Upload: 0.5,
+			Status504: 0.6, RetryAfter: 2, NoBody: 0.7, NonJSON500: 0.8, Slow: 0.9, SlowDelay: 1500 * time.Millisecond,
+			VideoURL422: 1, VideoURL422For: 7 * time.Second, Expire: 0.05, GenerationCode: "providerContentModeration"}}
 	if o.APIKey != want.APIKey || o.Balance != want.Balance || o.Latency != want.Latency || o.LatencyJitter != want.LatencyJitter ||
 		o.QueueDelay != want.QueueDelay || o.Seed != want.Seed || !o.FFmpeg || o.ErrorShape != "data" || o.FaultRates != want.FaultRates {
 		t.Fatalf("got %+v", o)
 	}
-	if err := fs.Parse([]string{"--balance", "1.23456"}); err == nil {
-		t.Fatal("a balance finer than $0.0001 must be refused")
+	for _, bad := range [][]string{
+		{"--balance", "1.23456"}, // finer than $0.0001
+		{"--fault-504", "1.5"}, {"--fault-nobody", "-0.1"}, {"--fault-slow", "NaN"}, {"--fault-429", "x"},
+		{"--retry-after", "-1"}, {"--retry-after", "2s"}, {"--slow-delay", "soon"},
+	} {
+		if err := fs.Parse(bad); err == nil {
+			t.Errorf("%v must be refused", bad)
+		}
 	}
 }

@@ -59,4 +59,18 @@
 //     UnlimitedBalanceUSD when the balance is unlimited.
 //   - A FaultSlow request whose client gives up during the delay is not
 //     processed.
+//
+// Faults come two ways: deterministic ones queued with Inject (for tests),
+// and random ones per Options.FaultRates (for rehearsals; every kind has a
+// `dubline sandbox` flag: --fault-429, --fault-503, --fault-504,
+// --fault-500-nonjson, --fault-slow with --slow-delay, --fault-reset,
+// --retry-after, --fault-nobody, --fault-generation with
+// --generation-code, --fault-upload, --fault-videourl-422 with
+// --videourl-422-for, --fault-expire). Random faults are drawn from the
+// one generator seeded by --seed: request-level ones per API request, in
+// a fixed order with at most one firing; task-level ones when a task is
+// accepted, never at completion, so the same seed and the same request
+// order replay the same faults regardless of timing. Queued faults win
+// over random ones. --retry-after and --fault-nobody shape only random
+// 429/503/504 replies; queued faults carry their own RetryAfter/NoBody.
 package emulator

@@ -23,7 +23,8 @@ const (
 	// recorded), then closes the TCP connection without replying.
 	FaultReset FaultKind = "reset"
 	// FaultGeneration makes the next accepted videoInference task fail
-	// with Code (default "timeoutProvider"); it is not billed.
+	// with Code (default FaultRates.GenerationCode, itself default
+	// "timeoutProvider"); it is not billed.
 	FaultGeneration FaultKind = "generation"
 	// FaultUpload makes the next task's uploadEndpoint PUT fail (it is not
 	// performed); the task still succeeds with its videoURL.
@@ -94,16 +95,7 @@ func (e *Emulator) requestFault(taskTypes []string) *Fault {
 	if f != nil {
 		return f
 	}
-	r := e.o.FaultRates
-	switch {
-	case e.chance(r.Status429):
-		return &Fault{Kind: FaultStatus, Status: http.StatusTooManyRequests}
-	case e.chance(r.Status503):
-		return &Fault{Kind: FaultStatus, Status: http.StatusServiceUnavailable}
-	case e.chance(r.Reset):
-		return &Fault{Kind: FaultReset}
-	}
-	return nil
+	return e.randomRequestFault()
 }
 
 // writeFault answers a Status or NonJSON fault.

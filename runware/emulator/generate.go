@@ -19,6 +19,7 @@ type task struct {
 	genFail    string        // generation fault code, "" none
 	uploadFail bool          // uploadEndpoint PUT fault
 	notReady   time.Duration // videoURL answers 422 this long after success
+	expire     bool          // forget the task once it finishes
 
 	items []*item
 	fail  *apiError // terminal failure
@@ -68,7 +69,7 @@ func (e *Emulator) run(t *task) {
 			return
 		}
 		if t.genFail != "" {
-			e.failTask(t, genErr(t.genFail, "The external provider did not respond in time; the generation failed."))
+			e.failTask(t, genErr(t.genFail, genFailMessage(t.genFail)))
 			return
 		}
 		if out == nil {
@@ -151,10 +152,10 @@ func (e *Emulator) failTask(t *task, ae *apiError) {
 	e.webhook(t.req.WebhookURL, ae)
 }
 
-// maybeExpire forgets a finished task when an expire fault is queued.
-// Caller holds mu.
+// maybeExpire forgets a finished task when it drew an expire fault or one
+// is queued. Caller holds mu.
 func (e *Emulator) maybeExpire(t *task) {
-	if e.takeFault(kindIs(FaultExpire)) != nil {
+	if t.expire || e.takeFault(kindIs(FaultExpire)) != nil {
 		delete(e.tasks, t.req.TaskUUID)
 	}
 }

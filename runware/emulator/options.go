@@ -34,13 +34,6 @@ type Options struct {
 	DefaultTTL time.Duration
 }
 
-// FaultRates are probabilities (0..1) of random faults. Status429,
-// Status503 and Reset apply per API request; Generation and Upload per
-// accepted videoInference task.
-type FaultRates struct {
-	Status429, Status503, Reset, Generation, Upload float64
-}
-
 const (
 	// ErrorShapeErrors reports a failed generation in the errors array
 	// (documented).
@@ -77,6 +70,7 @@ func (o Options) withDefaults() Options {
 	if o.DefaultTTL == 0 {
 		o.DefaultTTL = 24 * time.Hour
 	}
+	o.FaultRates = o.FaultRates.withDefaults()
 	return o
 }
 
@@ -101,9 +95,5 @@ func (o *Options) RegisterFlags(fs *flag.FlagSet) {
 	fs.Int64Var(&o.Seed, "seed", o.Seed, "seed for all randomness (replayable runs)")
 	fs.BoolVar(&o.FFmpeg, "ffmpeg", o.FFmpeg, "mix the new audio into the output with ffmpeg (needs ffmpeg on PATH)")
 	fs.StringVar(&o.ErrorShape, "error-shape", ErrorShapeErrors, `how getResponse reports a failed generation: "errors" or "data"`)
-	fs.Float64Var(&o.FaultRates.Status429, "fault-429", o.FaultRates.Status429, "probability of a 429 answer per request")
-	fs.Float64Var(&o.FaultRates.Status503, "fault-503", o.FaultRates.Status503, "probability of a 503 answer per request")
-	fs.Float64Var(&o.FaultRates.Reset, "fault-reset", o.FaultRates.Reset, "probability of a connection reset after a request was handled")
-	fs.Float64Var(&o.FaultRates.Generation, "fault-generation", o.FaultRates.Generation, "probability that a task's generation fails")
-	fs.Float64Var(&o.FaultRates.Upload, "fault-upload", o.FaultRates.Upload, "probability that a task's uploadEndpoint PUT fails")
+	registerFaultFlags(fs, &o.FaultRates)
 }

@@ -52,20 +52,7 @@ func (e *Emulator) submitVideo(f fields, base string) (any, *apiError) {
 // newTask builds a task and draws its faults and seeds. Caller holds mu.
 func (e *Emulator) newTask(req videoReq, base string) *task {
 	t := &task{req: req, base: base, accepted: e.now()}
-	if f := e.takeFault(kindIs(FaultGeneration)); f != nil {
-		t.genFail = f.Code
-		if t.genFail == "" {
-			t.genFail = "timeoutProvider"
-		}
-	} else if e.chance(e.o.FaultRates.Generation) {
-		t.genFail = "timeoutProvider"
-	}
-	if req.UploadEndpoint != "" {
-		t.uploadFail = e.takeFault(kindIs(FaultUpload)) != nil || e.chance(e.o.FaultRates.Upload)
-	}
-	if f := e.takeFault(kindIs(FaultVideoURL422)); f != nil {
-		t.notReady = f.Delay
-	}
+	e.drawTaskFaults(t)
 	for range req.NumberResults {
 		t.items = append(t.items, &item{
 			status:    "processing",
