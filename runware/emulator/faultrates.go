@@ -125,7 +125,7 @@ func genFailMessage(code string) string {
 
 // registerFaultFlags registers the FaultRates flags on fs, writing into r.
 func registerFaultFlags(fs *flag.FlagSet, r *FaultRates) {
-	rate := func(p *float64, name, usage string) { fs.Var((*rateValue)(p), name, usage+" (probability 0..1)") }
+	rate := func(p *float64, name, usage string) { fs.Var((*rateValue)(p), name, usage+" (a `probability` 0..1)") }
 	rate(&r.Status429, "fault-429", "random 429 answer per request")
 	rate(&r.Status503, "fault-503", "random 503 answer per request")
 	rate(&r.Status504, "fault-504", "random 504 answer per request")
@@ -137,7 +137,7 @@ func registerFaultFlags(fs *flag.FlagSet, r *FaultRates) {
 	rate(&r.Upload, "fault-upload", "a task's uploadEndpoint PUT fails")
 	rate(&r.VideoURL422, "fault-videourl-422", "a task's videoURL answers 422 for --videourl-422-for after success")
 	rate(&r.Expire, "fault-expire", "a task is forgotten once it finishes (getResponse: 404 taskNotFound)")
-	fs.Func("retry-after", "Retry-After seconds on random 429/503/504 answers (0: no header)", func(s string) error {
+	fs.Func("retry-after", "Retry-After `seconds` on random 429/503/504 answers (0: no header)", func(s string) error {
 		n, err := strconv.Atoi(s)
 		if err != nil || n < 0 {
 			return fmt.Errorf("want whole seconds >= 0, got %q", s)
