@@ -574,7 +574,10 @@ func TestPollSchedule(t *testing.T) {
 	for i := 1; i < len(at); i++ {
 		gap := at[i] - at[i-1]
 		lo := wantMin[min(i-1, len(wantMin)-1)] * time.Millisecond
-		if gap < lo-2*time.Millisecond {
+		// Gaps are measured where the server receives the polls: a late
+		// receipt of one poll on a busy machine shortens the next gap, so
+		// allow 10 ms (load can only lengthen the gaps the client makes).
+		if gap < lo-10*time.Millisecond {
 			t.Errorf("gap %d = %v, want >= %v (times %v)", i, gap, lo, at)
 		}
 	}
