@@ -22,7 +22,7 @@ type planFlags struct {
 func (f *planFlags) register(fs *flag.FlagSet) {
 	fs.BoolVar(&f.offline, "offline", false, "skip network checks of s3:// and https:// inputs (they need audioSeconds to be priced)")
 	fs.StringVar(&f.budget, "budget", "", "budget in USD, overrides limits.budgetUSD")
-	fs.StringVar(&f.priceOn, "price-on", "", "price on `audio` seconds (the model page's rule) or on `max`(audio, video) seconds")
+	fs.StringVar(&f.priceOn, "price-on", "", "price on `audio|max`: audio seconds (the model page's rule) or max(audio, video) seconds")
 }
 
 // buildPlan loads the manifest and plans it. It prints problems to stderr
