@@ -372,7 +372,7 @@ func TestForgetInflight(t *testing.T) {
 	// Without it, the same journal is resumed: the journalled taskUUIDs.
 	e2 := newEnv(t, 4)
 	seed(e2)
-	rep = e2.run(context.Background())
+	e2.run(context.Background())
 	if subs := e2.api.submitted(); len(subs) != 1 || subs[0].TaskUUID != old[0] || !subs[0].Resend {
 		t.Errorf("without ForgetInflight: submissions %+v", subs)
 	}

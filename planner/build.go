@@ -123,12 +123,10 @@ func Build(ctx context.Context, m *pipeline.Manifest, opt Options) (*Plan, error
 		for k, f := range []pipeline.Field[string]{mj.Video, mj.Audio} {
 			in, err := classify(f.V, mj.Dir)
 			if err != nil {
-				path := f.Path
-				if !f.Set {
-					path = mj.Path + []string{".video", ".audio"}[k]
-					d.errf(mj.Pos, path, "%v", err)
-				} else {
+				if f.Set {
 					fieldErr(d, f, "%v", err)
+				} else { // missing: report at the job, which has a position
+					d.errf(mj.Pos, mj.Path+[]string{".video", ".audio"}[k], "%v", err)
 				}
 				continue
 			}

@@ -30,10 +30,4 @@ func fieldErr[T any](d *diags, f pipeline.Field[T], format string, args ...any) 
 // top to bottom, and drops exact repeats.
 func sortDiags(ds pipeline.Diags) pipeline.Diags { return ds.Sorted() }
 
-func quoteList(vals []string) string {
-	q := make([]string, len(vals))
-	for i, v := range vals {
-		q[i] = v
-	}
-	return strings.Join(q, "|")
-}
+func quoteList(vals []string) string { return strings.Join(vals, "|") }
