@@ -11,6 +11,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/dubline/dubline/internal/testutil"
+
 	"github.com/dubline/dubline/runware"
 )
 
@@ -164,10 +166,9 @@ func TestStatErrorIsNotMissing(t *testing.T) {
 // journal, the report (JSON and summary) or the logs, even when errors
 // quote them.
 func TestSecretsNeverWritten(t *testing.T) {
-	var logs bytes.Buffer
-	var mu sync.Mutex
+	var logs testutil.Buffer
 	e := newEnv(t, 6)
-	e.opt.Logger = slog.New(slog.NewJSONHandler(lockedWriter{&logs, &mu}, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	e.opt.Logger = slog.New(slog.NewJSONHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	e.api.upload = false // force copies from videoURL (token in the URL)
 	e.sink.copyFail = 1  // and a copy error quoting it
 	e.api.onSubmit = func(task runware.Task, call int) error {
@@ -199,9 +200,7 @@ func TestSecretsNeverWritten(t *testing.T) {
 	st, _ := ReadStatus(e.opt.StateDir, e.plan.Name)
 	st.WriteJSON(&out)
 	journal, _ := os.ReadFile(JournalPath(e.opt.StateDir, e.plan.Name))
-	mu.Lock()
 	all := map[string]string{"journal": string(journal), "report": out.String(), "logs": logs.String()}
-	mu.Unlock()
 	for where, text := range all {
 		for _, secret := range []string{"X-Amz-Signature", "X-Amz-Credential", sinkSig, inputSig, videoTok, apiSecret} {
 			if strings.Contains(text, secret) {
@@ -213,17 +212,6 @@ func TestSecretsNeverWritten(t *testing.T) {
 	if !strings.Contains(out.String(), "invalidVideo") || !strings.Contains(logs.String(), "https://inputs.test/job-001.mp4") {
 		t.Errorf("scrubbing removed too much:\n%s", out.String())
 	}
-}
-
-type lockedWriter struct {
-	b  *bytes.Buffer
-	mu *sync.Mutex
-}
-
-func (w lockedWriter) Write(p []byte) (int, error) {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	return w.b.Write(p)
 }
 
 // Guarantee 7: cancellation stops new submissions; in-flight jobs keep the

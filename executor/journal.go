@@ -10,6 +10,8 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+
+	"github.com/dubline/dubline/internal/fsutil"
 )
 
 // maxBatch bounds the bytes of one group commit.
@@ -169,23 +171,10 @@ func lockAndLoad(f *os.File, path, dir string) (*journalData, error) {
 	if err := f.Sync(); err != nil {
 		return nil, fmt.Errorf("sync journal: %w", err)
 	}
-	if err := syncDir(dir); err != nil {
-		return nil, err
+	if err := fsutil.SyncDir(dir); err != nil {
+		return nil, fmt.Errorf("journal: %w", err)
 	}
 	return d, nil
-}
-
-// syncDir makes a newly created journal file's directory entry durable.
-func syncDir(dir string) error {
-	d, err := os.Open(dir)
-	if err != nil {
-		return fmt.Errorf("open journal dir: %w", err)
-	}
-	defer d.Close()
-	if err := d.Sync(); err != nil && !errors.Is(err, os.ErrInvalid) {
-		return fmt.Errorf("sync journal dir: %w", err)
-	}
-	return nil
 }
 
 // loop is the single writer: it batches every request queued while the

@@ -1,7 +1,6 @@
 package runware
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -12,6 +11,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/dubline/dubline/internal/testutil"
 )
 
 func processing(id string) map[string]any {
@@ -496,9 +497,8 @@ func TestPingAndUploadMedia(t *testing.T) {
 // The API key and presigned query strings appear in no log line and no
 // error, including transport errors.
 func TestSecretsStayOutOfLogsAndErrors(t *testing.T) {
-	var logs bytes.Buffer
-	var mu sync.Mutex
-	h := slog.NewTextHandler(lockedWriter{&mu, &logs}, &slog.HandlerOptions{Level: slog.LevelDebug})
+	var logs testutil.Buffer
+	h := slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug})
 	f, c := newFake(t, func(n int, tasks []map[string]any, w http.ResponseWriter) {
 		if n == 1 { // echo the key back in an error message, as a careless server might
 			writeJSON(w, 401, map[string]any{"errors": []any{map[string]any{"code": "invalidApiKey", "message": "key sk-test-SECRET rejected"}}})
@@ -517,9 +517,7 @@ func TestSecretsStayOutOfLogsAndErrors(t *testing.T) {
 	if ClassOf(err1) != Fatal || ClassOf(err2) != Transient {
 		t.Fatalf("errors %v / %v", err1, err2)
 	}
-	mu.Lock()
 	text := logs.String() + err1.Error() + err2.Error()
-	mu.Unlock()
 	for _, secret := range []string{"sk-test-SECRET", "SIGSECRET", "AKIASECRET", "VIDSECRET"} {
 		if strings.Contains(text, secret) {
 			t.Errorf("%q leaked:\n%s", secret, text)
@@ -531,17 +529,6 @@ func TestSecretsStayOutOfLogsAndErrors(t *testing.T) {
 	if len(f.requests()) != 3 {
 		t.Errorf("%d requests", len(f.requests()))
 	}
-}
-
-type lockedWriter struct {
-	mu *sync.Mutex
-	b  *bytes.Buffer
-}
-
-func (w lockedWriter) Write(p []byte) (int, error) {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	return w.b.Write(p)
 }
 
 // The first poll waits PollInitialDelay; later polls back off x1.5 (with

@@ -11,9 +11,10 @@ import (
 	"net/url"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
+
+	"github.com/dubline/dubline/internal/testutil"
 
 	"github.com/google/uuid"
 
@@ -22,24 +23,6 @@ import (
 	"github.com/dubline/dubline/runware/emulator"
 	"github.com/dubline/dubline/storage"
 )
-
-// syncBuffer is a log sink safe for the emulator's goroutines.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
 
 // TestUploadEndpointPresignedVersitygw drives the client against the
 // emulator over real HTTP with uploadEndpoint set to presigned PUT URLs of
@@ -52,7 +35,7 @@ func TestUploadEndpointPresignedVersitygw(t *testing.T) {
 	srv := s3test.Start(t, "out")
 	s3 := storage.NewS3FromClient(srv.Client())
 
-	var logs syncBuffer
+	var logs testutil.Buffer
 	emu := emulator.New(emulator.Options{
 		APIKey:  "sk-emulator-SECRET",
 		Latency: 30 * time.Millisecond,

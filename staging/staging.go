@@ -38,6 +38,8 @@ import (
 	"sync"
 	"time"
 
+	"golang.org/x/sync/singleflight"
+
 	"github.com/dubline/dubline/planner"
 )
 
@@ -69,17 +71,10 @@ type Inputs struct {
 	Scope    string        // names the API endpoint and account the cached UUIDs belong to
 	Now      func() time.Time
 
-	mu    sync.Mutex
-	calls map[string]*call // one upload per distinct file, however many jobs use it
-	cache map[string]cacheEntry
-}
-
-// call is one staging or upload of a local file; ref is the staged S3
-// key or the Runware media UUID.
-type call struct {
-	done chan struct{}
-	ref  string
-	err  error
+	flight singleflight.Group // one upload per distinct file at a time, however many jobs use it
+	mu     sync.Mutex
+	staged map[string]string // local path -> staged S3 key or Runware media UUID, this process
+	cache  map[string]cacheEntry
 }
 
 type cacheEntry struct {
@@ -117,30 +112,30 @@ func (s *Inputs) URL(ctx context.Context, in planner.Input) (string, error) {
 }
 
 // once stages or uploads path at most once per process; concurrent callers
-// for the same file wait for the first.
+// for the same file wait for the first. A failure is not remembered, so a
+// later job tries again.
 func (s *Inputs) once(ctx context.Context, path string) (string, error) {
 	s.mu.Lock()
-	if s.calls == nil {
-		s.calls = map[string]*call{}
+	ref, ok := s.staged[path]
+	s.mu.Unlock()
+	if ok {
+		return ref, nil
 	}
-	c, ok := s.calls[path]
-	if !ok {
-		c = &call{done: make(chan struct{})}
-		s.calls[path] = c
-		s.mu.Unlock()
-		c.ref, c.err = s.local(ctx, path)
-		close(c.done)
-		if c.err != nil { // let a later job try again
+	ch := s.flight.DoChan(path, func() (any, error) {
+		ref, err := s.local(ctx, path)
+		if err == nil {
 			s.mu.Lock()
-			delete(s.calls, path)
+			if s.staged == nil {
+				s.staged = map[string]string{}
+			}
+			s.staged[path] = ref
 			s.mu.Unlock()
 		}
-		return c.ref, c.err
-	}
-	s.mu.Unlock()
+		return ref, err
+	})
 	select {
-	case <-c.done:
-		return c.ref, c.err
+	case r := <-ch:
+		return r.Val.(string), r.Err
 	case <-ctx.Done():
 		return "", ctx.Err()
 	}

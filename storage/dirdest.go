@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/dubline/dubline/internal/fsutil"
 	"github.com/dubline/dubline/internal/redact"
 )
 
@@ -115,15 +116,8 @@ func (d *dirDest) CopyFromURL(ctx context.Context, srcURL, key, _ string) (Objec
 		return fail("rename", err)
 	}
 	done = true
-	syncDir(dir)
-	return d.Stat(ctx, key)
-}
-
-// syncDir makes a rename durable; errors are ignored because some
-// filesystems do not support fsync on directories.
-func syncDir(dir string) {
-	if f, err := os.Open(dir); err == nil {
-		f.Sync()
-		f.Close()
+	if err := fsutil.SyncDir(dir); err != nil {
+		return fail("fsync directory", err)
 	}
+	return d.Stat(ctx, key)
 }

@@ -1,13 +1,13 @@
 package emulator
 
 import (
-	"bytes"
 	"log/slog"
 	"net/http"
 	"strings"
-	"sync"
 	"testing"
 	"time"
+
+	"github.com/dubline/dubline/internal/testutil"
 )
 
 func TestQueueDelay(t *testing.T) {
@@ -62,27 +62,9 @@ func TestCloseStopsBackgroundWork(t *testing.T) {
 	}
 }
 
-// syncBuffer is a log sink safe for concurrent writes.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
 func TestSecretsStayOutOfRepliesAndLogs(t *testing.T) {
 	const secret = "SIGNATURE0123456789abcdef"
-	var logs syncBuffer
+	var logs testutil.Buffer
 	refuse := newServer(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		// Like S3: the error body echoes the request's query.
 		http.Error(w, "<Error><CanonicalRequest>"+r.URL.RawQuery+"</CanonicalRequest></Error>", 403)
