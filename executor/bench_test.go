@@ -81,8 +81,8 @@ func benchOnce(b *testing.B, jobs, conc int, latency time.Duration) {
 	rep, err := executor.Run(context.Background(), plan, opt)
 	elapsed := time.Since(start)
 	b.StopTimer()
-	if err != nil || rep.ExitCode != executor.ExitOK {
-		b.Fatalf("err %v exit %d totals %+v", err, rep.ExitCode, rep.Totals)
+	if err != nil || !rep.Done() {
+		b.Fatalf("err %v stopped %q totals %+v", err, rep.StoppedBy, rep.Totals)
 	}
 	if n := bucket.count(); n != jobs {
 		b.Fatalf("%d objects in the bucket, want %d", n, jobs)

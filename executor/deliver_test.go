@@ -46,8 +46,8 @@ func TestOutputFallbackCopy(t *testing.T) {
 			e := newEnv(t, 2)
 			c.setup(e)
 			rep := e.run(context.Background())
-			if rep.ExitCode != ExitOK {
-				t.Fatalf("exit %d %+v", rep.ExitCode, rep.Jobs)
+			if !rep.Done() {
+				t.Fatalf("stopped %q %+v", rep.StoppedBy, rep.Jobs)
 			}
 			if got := e.sink.copyCount(); got != c.wantCopies {
 				t.Errorf("copies %d, want %d", got, c.wantCopies)
@@ -69,8 +69,8 @@ func TestMultipleResults(t *testing.T) {
 	j.Request.NumberResults = 3
 	j.OutputKeys = []string{"a_1.mp4", "a_2.mp4", "a_3.mp4"}
 	rep := e.run(context.Background())
-	if rep.ExitCode != ExitOK || len(rep.Jobs[0].Outputs) != 3 || e.sink.copyCount() != 3 {
-		t.Fatalf("exit %d outputs %+v copies %d", rep.ExitCode, rep.Jobs[0].Outputs, e.sink.copyCount())
+	if !rep.Done() || len(rep.Jobs[0].Outputs) != 3 || e.sink.copyCount() != 3 {
+		t.Fatalf("stopped %q outputs %+v copies %d", rep.StoppedBy, rep.Jobs[0].Outputs, e.sink.copyCount())
 	}
 	if sub := e.api.submitted()[0]; sub.UploadEndpoint != "" || sub.NumberResults != 3 {
 		t.Errorf("task %+v", sub)
@@ -81,7 +81,7 @@ func TestMultipleResults(t *testing.T) {
 	e2.plan.Jobs[0].OutputKeys = []string{"b_1.mp4", "b_2.mp4"}
 	e2.api.items = func(runware.Task) int { return 1 }
 	rep = e2.run(context.Background())
-	if rep.Jobs[0].State != StateUndelivered || rep.ExitCode != ExitFailed {
+	if rep.Jobs[0].State != StateUndelivered || rep.StoppedBy != "" || rep.Done() {
 		t.Errorf("short result: %+v", rep.Jobs[0])
 	}
 }
@@ -96,8 +96,8 @@ func TestUndeliveredRetriedWithoutRepaying(t *testing.T) {
 	e.opt.CopyAttempts = 2
 	rep := e.run(context.Background())
 	j := rep.Jobs[0]
-	if j.State != StateUndelivered || rep.ExitCode != ExitFailed || !j.Billed || rep.Totals.Spent != 462 {
-		t.Fatalf("exit %d %+v", rep.ExitCode, j)
+	if j.State != StateUndelivered || rep.StoppedBy != "" || rep.Done() || !j.Billed || rep.Totals.Spent != 462 {
+		t.Fatalf("stopped %q %+v", rep.StoppedBy, j)
 	}
 	if e.sink.copyCount() != 2 {
 		t.Errorf("copy attempts %d, want 2", e.sink.copyCount())
@@ -105,8 +105,8 @@ func TestUndeliveredRetriedWithoutRepaying(t *testing.T) {
 	e.sink.copyFail = 0
 	rep = e.run(context.Background())
 	j = rep.Jobs[0]
-	if rep.ExitCode != ExitOK || j.State != StateSucceeded || e.api.submitCount() != 1 || e.api.accepted() != 1 {
-		t.Fatalf("second run exit %d %+v submits %d", rep.ExitCode, j, e.api.submitCount())
+	if !rep.Done() || j.State != StateSucceeded || e.api.submitCount() != 1 || e.api.accepted() != 1 {
+		t.Fatalf("second run stopped %q %+v submits %d", rep.StoppedBy, j, e.api.submitCount())
 	}
 	if j.Billed || rep.Totals.Spent != 0 {
 		t.Errorf("billed again in the second run: %+v spent %s", j, rep.Totals.Spent)
@@ -127,8 +127,8 @@ func TestExistingOutput(t *testing.T) {
 	if j.State != StateFailed || j.ErrorCode != "outputExists" || !strings.Contains(j.ErrorMessage, "--overwrite") {
 		t.Fatalf("job-001 %+v", j)
 	}
-	if rep.ExitCode != ExitFailed || e.api.submitCount() != 1 {
-		t.Errorf("exit %d submits %d", rep.ExitCode, e.api.submitCount())
+	if rep.StoppedBy != "" || rep.Done() || e.api.submitCount() != 1 {
+		t.Errorf("stopped %q submits %d", rep.StoppedBy, e.api.submitCount())
 	}
 	e.opt.Overwrite = true
 	rep = e.run(context.Background())
@@ -143,8 +143,8 @@ func TestInputFailure(t *testing.T) {
 	e := newEnv(t, 2)
 	e.opt.Inputs = fakeInputs{fail: true}
 	rep := e.run(context.Background())
-	if rep.ExitCode != ExitFailed || e.api.submitCount() != 0 || rep.Totals.Failed != 2 || rep.Totals.Reserved != 0 {
-		t.Fatalf("exit %d submits %d totals %+v", rep.ExitCode, e.api.submitCount(), rep.Totals)
+	if rep.StoppedBy != "" || rep.Done() || e.api.submitCount() != 0 || rep.Totals.Failed != 2 || rep.Totals.Reserved != 0 {
+		t.Fatalf("stopped %q submits %d totals %+v", rep.StoppedBy, e.api.submitCount(), rep.Totals)
 	}
 }
 
@@ -194,11 +194,11 @@ func TestSecretsNeverWritten(t *testing.T) {
 
 	var out bytes.Buffer
 	for _, r := range []*Report{rep, rep2} {
-		r.WriteJSON(&out)
+		r.WriteJSON(&out, -1)
 		r.WriteSummary(&out)
 	}
 	st, _ := ReadStatus(e.opt.StateDir, e.plan.Name)
-	st.WriteJSON(&out)
+	st.WriteJSON(&out, -1)
 	journal, _ := os.ReadFile(JournalPath(e.opt.StateDir, e.plan.Name))
 	all := map[string]string{"journal": string(journal), "report": out.String(), "logs": logs.String()}
 	for where, text := range all {
@@ -230,8 +230,8 @@ func TestInterruptAndResume(t *testing.T) {
 	}
 	go func() { accepted.Wait(); cancel() }()
 	rep := e.run(ctx)
-	if rep.ExitCode != ExitInterrupted || rep.StoppedBy != StopInterrupt {
-		t.Fatalf("exit %d stopped %q", rep.ExitCode, rep.StoppedBy)
+	if rep.StoppedBy != StopInterrupt {
+		t.Fatalf("stopped %q", rep.StoppedBy)
 	}
 	if n := e.api.submitCount(); n != 4 {
 		t.Errorf("%d submissions after cancel, want 4", n)
@@ -247,8 +247,8 @@ func TestInterruptAndResume(t *testing.T) {
 	}
 	e.api.onWait = nil
 	rep = e.run(context.Background())
-	if rep.ExitCode != ExitOK || e.api.accepted() != 12 || e.api.submitCount() != 12 {
-		t.Errorf("resume exit %d accepted %d submits %d", rep.ExitCode, e.api.accepted(), e.api.submitCount())
+	if !rep.Done() || e.api.accepted() != 12 || e.api.submitCount() != 12 {
+		t.Errorf("resume stopped %q accepted %d submits %d", rep.StoppedBy, e.api.accepted(), e.api.submitCount())
 	}
 }
 
@@ -264,8 +264,8 @@ func TestGraceLetsInflightFinish(t *testing.T) {
 		return nil
 	}
 	rep := e.run(ctx)
-	if rep.Totals.Succeeded != 2 || rep.ExitCode != ExitOK {
-		t.Errorf("exit %d totals %+v", rep.ExitCode, rep.Totals)
+	if rep.Totals.Succeeded != 2 || !rep.Done() {
+		t.Errorf("stopped %q totals %+v", rep.StoppedBy, rep.Totals)
 	}
 }
 
@@ -276,8 +276,8 @@ func TestDeadline(t *testing.T) {
 	e.plan.Deadline = time.Now().Add(50 * time.Millisecond)
 	e.api.onWait = func(wctx context.Context, ft *fakeTask) error { <-wctx.Done(); return wctx.Err() }
 	rep := e.run(context.Background())
-	if rep.ExitCode != ExitInterrupted || rep.StoppedBy != StopDeadline || e.api.submitCount() != 1 {
-		t.Errorf("exit %d stopped %q submits %d", rep.ExitCode, rep.StoppedBy, e.api.submitCount())
+	if rep.StoppedBy != StopDeadline || e.api.submitCount() != 1 {
+		t.Errorf("stopped %q submits %d", rep.StoppedBy, e.api.submitCount())
 	}
 }
 
@@ -296,8 +296,8 @@ func TestJournalWriteFailure(t *testing.T) {
 		return nil
 	}
 	rep := e.run(context.Background())
-	if rep.ExitCode != ExitInternal || rep.StoppedBy != StopInternal || !strings.Contains(rep.FatalError, "disk full") {
-		t.Fatalf("exit %d stopped %q %q", rep.ExitCode, rep.StoppedBy, rep.FatalError)
+	if rep.StoppedBy != StopInternal || !strings.Contains(rep.FatalError, "disk full") {
+		t.Fatalf("stopped %q %q", rep.StoppedBy, rep.FatalError)
 	}
 	if n := e.api.submitCount(); n != 2 {
 		t.Errorf("%d submissions, want 2 (the third was not journalled)", n)

@@ -63,7 +63,7 @@
 //
 // Budget. Before each submission the job's estimate is reserved; a job whose
 // reservation would make spent + reserved exceed the budget is not submitted,
-// no further job is started, the rest stay pending and the exit code is 4.
+// no further job is started, the rest stay pending and StoppedBy is "budget".
 // A result replaces the reservation by the actual cost (the reported cost,
 // else the estimate). A failed task releases it (failed generations are
 // reportedly not billed). A task whose outcome is unknown at the end of the
@@ -119,14 +119,12 @@
 // reported in their own fields (the summary prints "class code: message"),
 // and StoppedBy "fatal" reports "code: message".
 //
-// Exit codes, in order of precedence: 130 when ctx was cancelled or
-// plan.Deadline passed before every selected job succeeded (a deadline is
-// treated like an interrupt: state saved, run again to resume; StoppedBy
-// "interrupt" or "deadline"); 1 when the
-// journal could not be written (StoppedBy "internal"); 3 when a Fatal API
-// error stopped the run (StoppedBy "fatal", FatalError says why); 4 when the
-// budget stopped the run; 3 when any selected job did not succeed (failed,
-// undelivered, or still in flight); 0 otherwise.
+// StoppedBy, in order of precedence: "internal" when the journal could
+// not be written; "interrupt" when ctx was cancelled and "deadline" when
+// plan.Deadline passed before every selected job succeeded (state saved,
+// run again to resume); "fatal" when a Fatal API error stopped the run
+// (FatalError says why); "budget" when the budget did. cmd/dubline maps
+// these and the totals to exit codes.
 //
 // Shutdown. On cancellation no new submission starts (the stop is checked
 // again right before "submitting" is journalled, after the inputs were

@@ -128,7 +128,7 @@ func (v *integ) checkNoSecrets(reps ...*executor.Report) {
 	v.t.Helper()
 	var buf bytes.Buffer
 	for _, r := range reps {
-		r.WriteJSON(&buf)
+		r.WriteJSON(&buf, -1)
 		r.WriteSummary(&buf)
 	}
 	j, _ := os.ReadFile(executor.JournalPath(v.opt.StateDir, v.plan.Name))
@@ -154,10 +154,10 @@ func TestIntegrationRun(t *testing.T) {
 	v.emu.Inject(emulator.Fault{Kind: emulator.FaultUpload, Count: 2})
 	v.emu.Inject(emulator.Fault{Kind: emulator.FaultVideoURL422, Count: 2, Delay: 100 * time.Millisecond})
 	rep := v.run(context.Background())
-	if rep.ExitCode != executor.ExitOK {
+	if !rep.Done() {
 		var b bytes.Buffer
 		rep.WriteSummary(&b)
-		t.Fatalf("exit %d\n%s", rep.ExitCode, b.String())
+		t.Fatalf("stopped %q\n%s", rep.StoppedBy, b.String())
 	}
 	v.checkOutputs()
 	st := v.emu.Stats()
@@ -185,8 +185,8 @@ func TestIntegrationRun(t *testing.T) {
 	}
 	// A second run pays nothing and finds everything in place.
 	rep2 := v.run(context.Background())
-	if rep2.ExitCode != executor.ExitOK || rep2.Totals.Skipped != 6 || v.emu.Stats().TasksAccepted != 7 {
-		t.Errorf("rerun exit %d totals %+v", rep2.ExitCode, rep2.Totals)
+	if !rep2.Done() || rep2.Totals.Skipped != 6 || v.emu.Stats().TasksAccepted != 7 {
+		t.Errorf("rerun stopped %q totals %+v", rep2.StoppedBy, rep2.Totals)
 	}
 	v.checkNoSecrets(rep, rep2)
 }
@@ -204,15 +204,15 @@ func TestIntegrationInterruptResume(t *testing.T) {
 		cancel()
 	}()
 	rep := v.run(ctx)
-	if rep.ExitCode != executor.ExitInterrupted {
-		t.Fatalf("exit %d", rep.ExitCode)
+	if rep.StoppedBy != executor.StopInterrupt {
+		t.Fatalf("stopped %q", rep.StoppedBy)
 	}
 	if rep.Totals.InFlight == 0 {
 		t.Fatalf("expected jobs left in flight: %+v", rep.Totals)
 	}
 	rep2 := v.run(context.Background())
-	if rep2.ExitCode != executor.ExitOK {
-		t.Fatalf("resume exit %d %+v", rep2.ExitCode, rep2.Jobs)
+	if !rep2.Done() {
+		t.Fatalf("resume stopped %q %+v", rep2.StoppedBy, rep2.Jobs)
 	}
 	v.checkOutputs()
 	if accepted, _ := v.checkBilledOnce(); accepted != 8 {
@@ -226,15 +226,15 @@ func TestIntegrationBudgetAndCredits(t *testing.T) {
 	v := newInteg(t, 5, emulator.Options{Seed: 3})
 	v.opt.Budget = 3 * integPrice
 	rep := v.run(context.Background())
-	if rep.ExitCode != executor.ExitBudget || rep.Totals.Succeeded != 3 || v.emu.Stats().TasksAccepted != 3 {
-		t.Fatalf("exit %d totals %+v accepted %d", rep.ExitCode, rep.Totals, v.emu.Stats().TasksAccepted)
+	if rep.StoppedBy != executor.StopBudget || rep.Totals.Succeeded != 3 || v.emu.Stats().TasksAccepted != 3 {
+		t.Fatalf("stopped %q totals %+v accepted %d", rep.StoppedBy, rep.Totals, v.emu.Stats().TasksAccepted)
 	}
 	// The account runs dry after one more job: 402 is fatal.
 	v.opt.Budget, v.opt.Concurrency = 0, 1
 	v.emu.SetBalance(integPrice)
 	rep = v.run(context.Background())
-	if rep.ExitCode != executor.ExitFailed || rep.StoppedBy != executor.StopFatal || !strings.Contains(rep.FatalError, "insufficientCredits") {
-		t.Fatalf("exit %d stopped %q %q", rep.ExitCode, rep.StoppedBy, rep.FatalError)
+	if rep.StoppedBy != executor.StopFatal || !strings.Contains(rep.FatalError, "insufficientCredits") {
+		t.Fatalf("stopped %q %q", rep.StoppedBy, rep.FatalError)
 	}
 	if rep.Totals.Succeeded != 4 || rep.Totals.Failed != 1 || v.emu.Stats().TasksAccepted != 4 {
 		t.Errorf("totals %+v accepted %d", rep.Totals, v.emu.Stats().TasksAccepted)

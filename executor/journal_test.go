@@ -54,8 +54,8 @@ func TestJournalGroupCommit(t *testing.T) {
 func TestTornTailResume(t *testing.T) {
 	e := newEnv(t, 3)
 	rep := e.run(context.Background())
-	if rep.ExitCode != ExitOK {
-		t.Fatalf("exit %d", rep.ExitCode)
+	if !rep.Done() {
+		t.Fatalf("stopped %q", rep.StoppedBy)
 	}
 	path := JournalPath(e.opt.StateDir, e.plan.Name)
 	good, _ := os.ReadFile(path)
@@ -69,8 +69,8 @@ func TestTornTailResume(t *testing.T) {
 		}
 		before := e.api.submitCount()
 		rep := e.run(context.Background())
-		if rep.ExitCode != ExitOK || rep.Totals.Skipped != 3 || e.api.submitCount() != before {
-			t.Errorf("tail %q: exit %d totals %+v", tail, rep.ExitCode, rep.Totals)
+		if !rep.Done() || rep.Totals.Skipped != 3 || e.api.submitCount() != before {
+			t.Errorf("tail %q: stopped %q totals %+v", tail, rep.StoppedBy, rep.Totals)
 		}
 		if len(rep.Warnings) != 1 || !strings.Contains(rep.Warnings[0], "torn") {
 			t.Errorf("warnings %v", rep.Warnings)
@@ -139,8 +139,8 @@ func TestJournalOrderAndDurableBeforeSend(t *testing.T) {
 		bad = append(bad, "task "+uuid+" not journalled as submitting before Submit")
 	}
 	rep := e.run(context.Background())
-	if rep.ExitCode != ExitOK || len(bad) > 0 {
-		t.Fatalf("exit %d: %v", rep.ExitCode, bad)
+	if !rep.Done() || len(bad) > 0 {
+		t.Fatalf("stopped %q: %v", rep.StoppedBy, bad)
 	}
 	b, _ := os.ReadFile(path)
 	var evs []string

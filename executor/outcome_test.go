@@ -40,8 +40,8 @@ func TestWaitFatal(t *testing.T) {
 					Message: "add credits", TaskUUID: ft.task.TaskUUID, Terminal: c.terminal}
 			}
 			rep := e.run(context.Background())
-			if rep.ExitCode != ExitFailed || rep.StoppedBy != StopFatal || e.api.submitCount() != 1 {
-				t.Fatalf("exit %d stopped %q submits %d", rep.ExitCode, rep.StoppedBy, e.api.submitCount())
+			if rep.StoppedBy != StopFatal || e.api.submitCount() != 1 {
+				t.Fatalf("stopped %q submits %d", rep.StoppedBy, e.api.submitCount())
 			}
 			if rep.FatalError != "insufficientCredits: add credits" {
 				t.Errorf("FatalError %q", rep.FatalError)
@@ -57,8 +57,8 @@ func TestWaitFatal(t *testing.T) {
 
 			e.api.onWait = nil
 			rep = e.run(context.Background())
-			if rep.ExitCode != ExitOK {
-				t.Fatalf("second run exit %d %+v", rep.ExitCode, rep.Jobs)
+			if !rep.Done() {
+				t.Fatalf("second run stopped %q %+v", rep.StoppedBy, rep.Jobs)
 			}
 			j = jobByID(t, rep, "job-000")
 			if (j.TaskUUID != first) != c.wantNewTaskRun {
@@ -107,8 +107,8 @@ func TestWaitPermanent(t *testing.T) {
 			e.api.onWait = nil
 			rep = e.run(context.Background())
 			wantAccepted := map[string]int{StateInflight: 1, StateFailed: 2}[c.wantState]
-			if rep.ExitCode != ExitOK || e.api.accepted() != wantAccepted {
-				t.Errorf("second run exit %d accepted %d, want %d", rep.ExitCode, e.api.accepted(), wantAccepted)
+			if !rep.Done() || e.api.accepted() != wantAccepted {
+				t.Errorf("second run stopped %q accepted %d, want %d", rep.StoppedBy, e.api.accepted(), wantAccepted)
 			}
 		})
 	}
@@ -129,8 +129,8 @@ func TestResumedTaskGoneFromRunware(t *testing.T) {
 		t.Fatalf("job %+v submits %d reserved %s", j, e.api.submitCount(), rep.Totals.Reserved)
 	}
 	rep = e.run(context.Background())
-	if j := rep.Jobs[0]; rep.ExitCode != ExitOK || j.TaskUUID == crashedUUID || e.api.accepted() != 1 {
-		t.Errorf("regeneration: exit %d %+v", rep.ExitCode, j)
+	if j := rep.Jobs[0]; !rep.Done() || j.TaskUUID == crashedUUID || e.api.accepted() != 1 {
+		t.Errorf("regeneration: stopped %q %+v", rep.StoppedBy, j)
 	}
 }
 
@@ -177,8 +177,8 @@ func TestSubmitRejectionAfterPossibleAcceptance(t *testing.T) {
 			rep = e.run(context.Background())
 			subs := e.api.submitted()
 			last := subs[len(subs)-1]
-			if rep.ExitCode != ExitOK || len(subs) != 2 {
-				t.Fatalf("second run exit %d submissions %d", rep.ExitCode, len(subs))
+			if !rep.Done() || len(subs) != 2 {
+				t.Fatalf("second run stopped %q submissions %d", rep.StoppedBy, len(subs))
 			}
 			if resent := last.TaskUUID == first; resent != (c.wantState == StateSubmitting) || last.Resend != resent {
 				t.Errorf("second submission %s resend %t (first %s)", last.TaskUUID, last.Resend, first)
@@ -231,8 +231,8 @@ func TestNoSubmissionAfterStopWhileStaging(t *testing.T) {
 			if e.api.submitCount() != 0 {
 				t.Fatalf("%d submissions after the stop", e.api.submitCount())
 			}
-			if rep.ExitCode != ExitInterrupted || rep.StoppedBy != by || rep.Jobs[0].State != StatePending || rep.Totals.Reserved != 0 {
-				t.Errorf("exit %d stopped %q %+v reserved %s", rep.ExitCode, rep.StoppedBy, rep.Jobs[0], rep.Totals.Reserved)
+			if rep.StoppedBy != by || rep.Jobs[0].State != StatePending || rep.Totals.Reserved != 0 {
+				t.Errorf("stopped %q %+v reserved %s", rep.StoppedBy, rep.Jobs[0], rep.Totals.Reserved)
 			}
 			if s := e.journal().states["job-000"]; s.State != StatePending || s.Submitted {
 				t.Errorf("journal %+v", s)
@@ -277,8 +277,8 @@ func TestResultGoneIsFailed(t *testing.T) {
 			}
 			e.sink.copyErr = nil
 			rep = e.run(context.Background())
-			if j := rep.Jobs[0]; rep.ExitCode != ExitOK || j.State != StateSucceeded || j.Attempts != 2 {
-				t.Errorf("regeneration: exit %d %+v", rep.ExitCode, j)
+			if j := rep.Jobs[0]; !rep.Done() || j.State != StateSucceeded || j.Attempts != 2 {
+				t.Errorf("regeneration: stopped %q %+v", rep.StoppedBy, j)
 			}
 		})
 	}
@@ -306,8 +306,8 @@ func TestDeliveryTimeout(t *testing.T) {
 	}
 	e.sink.copyHook = nil
 	rep = e.run(context.Background())
-	if rep.ExitCode != ExitOK || e.api.accepted() != 1 || rep.Totals.Spent != 0 {
-		t.Errorf("retry: exit %d accepted %d spent %s", rep.ExitCode, e.api.accepted(), rep.Totals.Spent)
+	if !rep.Done() || e.api.accepted() != 1 || rep.Totals.Spent != 0 {
+		t.Errorf("retry: stopped %q accepted %d spent %s", rep.StoppedBy, e.api.accepted(), rep.Totals.Spent)
 	}
 }
 
@@ -349,8 +349,8 @@ func TestForgetInflight(t *testing.T) {
 	e.opt.ForgetInflight = true
 	e.opt.Only = OnlyPending // forgotten jobs count as never submitted
 	rep := e.run(context.Background())
-	if rep.ExitCode != ExitOK || len(rep.Jobs) != 4 || e.api.accepted() != 4 {
-		t.Fatalf("exit %d jobs %d accepted %d", rep.ExitCode, len(rep.Jobs), e.api.accepted())
+	if !rep.Done() || len(rep.Jobs) != 4 || e.api.accepted() != 4 {
+		t.Fatalf("stopped %q jobs %d accepted %d", rep.StoppedBy, len(rep.Jobs), e.api.accepted())
 	}
 	for i, task := range e.api.submitted() {
 		if task.Resend || task.TaskUUID == old[0] || task.TaskUUID == old[1] || task.TaskUUID == old[2] || task.TaskUUID == old[3] {

@@ -15,7 +15,7 @@ type wireReport struct {
 	Run        string     `json:"run"`
 	Started    *time.Time `json:"started,omitempty"`
 	Finished   *time.Time `json:"finished,omitempty"`
-	ExitCode   int        `json:"exitCode"`
+	ExitCode   *int       `json:"exitCode,omitempty"` // absent in status, which runs nothing
 	StoppedBy  string     `json:"stoppedBy,omitempty"`
 	FatalError string     `json:"fatalError,omitempty"`
 	Warnings   []string   `json:"warnings,omitempty"`
@@ -69,11 +69,12 @@ func timePtr(t time.Time) *time.Time {
 	return &t
 }
 
-// WriteJSON writes the report as indented JSON.
-func (r *Report) WriteJSON(w io.Writer) error {
+// WriteJSON writes the report as indented JSON with the run's exit code
+// (the caller's mapping of the outcome); a negative exitCode is left out.
+func (r *Report) WriteJSON(w io.Writer, exitCode int) error {
 	t := r.Totals
 	out := wireReport{
-		Run: r.Run, Started: timePtr(r.Started), Finished: timePtr(r.Finished), ExitCode: r.ExitCode,
+		Run: r.Run, Started: timePtr(r.Started), Finished: timePtr(r.Finished),
 		StoppedBy: r.StoppedBy, FatalError: r.FatalError, Warnings: r.Warnings,
 		Totals: wireTotals{
 			Jobs: t.Jobs, Succeeded: t.Succeeded, Skipped: t.Skipped, Failed: t.Failed, Pending: t.Pending, InFlight: t.InFlight,
@@ -84,6 +85,9 @@ func (r *Report) WriteJSON(w io.Writer) error {
 	}
 	if t.Budget > 0 {
 		out.Totals.BudgetUSD = usdPtr(t.Budget)
+	}
+	if exitCode >= 0 {
+		out.ExitCode = &exitCode
 	}
 	for _, j := range r.Jobs {
 		wj := wireJob{
@@ -155,7 +159,6 @@ func (r *Report) WriteSummary(w io.Writer) {
 	for _, warn := range r.Warnings {
 		fmt.Fprintf(w, "warning: %s\n", warn)
 	}
-	fmt.Fprintf(w, "exit code %d\n", r.ExitCode)
 }
 
 func signed(p kling.Price) string {
@@ -168,7 +171,7 @@ func signed(p kling.Price) string {
 // ReadStatus reports what the journal of runName in stateDir says, without
 // changing it (a torn tail is reported, not truncated). Every job the
 // journal knows is listed, in order of first appearance; Billed/Actual are
-// the last recorded costs. ExitCode is 0.
+// the last recorded costs.
 func ReadStatus(stateDir, runName string) (*Report, error) {
 	d, err := readJournal(JournalPath(stateDir, runName))
 	if err != nil {

@@ -15,9 +15,12 @@ type Report struct {
 	Totals     Totals
 	StoppedBy  string // "", "budget", "fatal", "interrupt", "deadline", "internal"
 	FatalError string // why a fatal API error or an internal error stopped the run
-	ExitCode   int    // 0, 1, 3, 4 or 130 (see the package doc)
 	Warnings   []string
 }
+
+// Done reports whether nothing stopped the run early and every selected
+// job succeeded (or was already done).
+func (r *Report) Done() bool { return r.StoppedBy == "" && r.Totals.AllSucceeded() }
 
 // OutputReport is one verified output object.
 type OutputReport struct {
@@ -70,6 +73,9 @@ type Totals struct {
 	Remaining kling.Price // estimates of pending jobs
 	Budget    kling.Price // 0: none
 }
+
+// AllSucceeded reports whether every selected job succeeded.
+func (t Totals) AllSucceeded() bool { return t.Succeeded == t.Jobs }
 
 // total fills r.Totals from r.Jobs.
 func (r *Report) total(budget, reserved kling.Price) {

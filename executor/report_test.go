@@ -24,12 +24,12 @@ func TestReportOutputs(t *testing.T) {
 	}
 	rep := e.run(context.Background())
 	var buf bytes.Buffer
-	if err := rep.WriteJSON(&buf); err != nil {
+	if err := rep.WriteJSON(&buf, 3); err != nil {
 		t.Fatal(err)
 	}
 	var got struct {
 		Run      string `json:"run"`
-		ExitCode int    `json:"exitCode"`
+		ExitCode *int   `json:"exitCode"`
 		Totals   struct {
 			Succeeded, Failed  int
 			SpentUSD, DriftUSD float64
@@ -46,7 +46,7 @@ func TestReportOutputs(t *testing.T) {
 	if err := json.Unmarshal(buf.Bytes(), &got); err != nil {
 		t.Fatalf("%v\n%s", err, buf.String())
 	}
-	if got.Run != "test-run" || got.ExitCode != ExitFailed || got.Totals.Succeeded != 2 || got.Totals.Failed != 1 ||
+	if got.Run != "test-run" || got.ExitCode == nil || *got.ExitCode != 3 || got.Totals.Succeeded != 2 || got.Totals.Failed != 1 ||
 		got.Totals.SpentUSD != 0.1848 || got.Totals.DriftUSD != 0.0924 || got.Totals.BudgetUSD == nil || *got.Totals.BudgetUSD != 1 {
 		t.Errorf("report %+v\n%s", got, buf.String())
 	}
@@ -60,7 +60,7 @@ func TestReportOutputs(t *testing.T) {
 	buf.Reset()
 	rep.WriteSummary(&buf)
 	for _, want := range []string{`run "test-run": 3 job(s): 2 succeeded`, "1 failed", "spent $0.1848 (drift +$0.0924)",
-		"budget $1.0000", "job-002", "failed       job-002              permanent invalidAudio: audio too short\n", "exit code 3"} {
+		"budget $1.0000", "job-002", "failed       job-002              permanent invalidAudio: audio too short\n"} {
 		if !strings.Contains(buf.String(), want) {
 			t.Errorf("summary lacks %q:\n%s", want, buf.String())
 		}

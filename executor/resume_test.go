@@ -51,8 +51,8 @@ func TestResumeSubmitting(t *testing.T) {
 				e.preAccept(0, crashedUUID)
 			}
 			rep := e.run(context.Background())
-			if rep.ExitCode != ExitOK {
-				t.Fatalf("exit %d: %+v", rep.ExitCode, rep.Jobs)
+			if !rep.Done() {
+				t.Fatalf("stopped %q: %+v", rep.StoppedBy, rep.Jobs)
 			}
 			var resends int
 			for _, task := range e.api.submitted() {
@@ -85,8 +85,8 @@ func TestResumeAccepted(t *testing.T) {
 		record{Ev: evAccepted, Job: "job-000", Task: crashedUUID})
 	e.preAccept(0, crashedUUID)
 	rep := e.run(context.Background())
-	if rep.ExitCode != ExitOK || e.api.submitCount() != 0 || e.api.accepted() != 1 {
-		t.Fatalf("exit %d submits %d accepted %d", rep.ExitCode, e.api.submitCount(), e.api.accepted())
+	if !rep.Done() || e.api.submitCount() != 0 || e.api.accepted() != 1 {
+		t.Fatalf("stopped %q submits %d accepted %d", rep.StoppedBy, e.api.submitCount(), e.api.accepted())
 	}
 	if j := rep.Jobs[0]; j.TaskUUID != crashedUUID || !j.Billed || j.Actual != 462 {
 		t.Errorf("%+v", j)
@@ -109,16 +109,16 @@ func TestInflightPolledNextRun(t *testing.T) {
 				return nil
 			}
 			rep := e.run(context.Background())
-			if rep.ExitCode != ExitFailed || jobByID(t, rep, "job-001").State != StateInflight || rep.Totals.InFlight != 1 {
-				t.Fatalf("exit %d %+v", rep.ExitCode, rep.Jobs)
+			if rep.StoppedBy != "" || rep.Done() || jobByID(t, rep, "job-001").State != StateInflight || rep.Totals.InFlight != 1 {
+				t.Fatalf("stopped %q %+v", rep.StoppedBy, rep.Jobs)
 			}
 			if rep.Totals.Reserved != 462 {
 				t.Errorf("an in-flight task keeps its reservation; reserved %s", rep.Totals.Reserved)
 			}
 			e.api.onWait = nil
 			rep = e.run(context.Background())
-			if rep.ExitCode != ExitOK || e.api.submitCount() != 2 || e.api.accepted() != 2 {
-				t.Errorf("exit %d submits %d accepted %d", rep.ExitCode, e.api.submitCount(), e.api.accepted())
+			if !rep.Done() || e.api.submitCount() != 2 || e.api.accepted() != 2 {
+				t.Errorf("stopped %q submits %d accepted %d", rep.StoppedBy, e.api.submitCount(), e.api.accepted())
 			}
 		})
 	}
@@ -130,12 +130,12 @@ func TestJobTimeout(t *testing.T) {
 	e.plan.JobTimeout = 20 * time.Millisecond
 	e.api.onWait = func(ctx context.Context, ft *fakeTask) error { <-ctx.Done(); return ctx.Err() }
 	rep := e.run(context.Background())
-	if j := rep.Jobs[0]; j.State != StateInflight || j.ErrorCode != "jobTimeout" || rep.ExitCode != ExitFailed {
-		t.Fatalf("exit %d %+v", rep.ExitCode, j)
+	if j := rep.Jobs[0]; j.State != StateInflight || j.ErrorCode != "jobTimeout" || rep.StoppedBy != "" || rep.Done() {
+		t.Fatalf("stopped %q %+v", rep.StoppedBy, j)
 	}
 	e.api.onWait = nil
-	if rep := e.run(context.Background()); rep.ExitCode != ExitOK || e.api.accepted() != 1 {
-		t.Errorf("exit %d accepted %d", rep.ExitCode, e.api.accepted())
+	if rep := e.run(context.Background()); !rep.Done() || e.api.accepted() != 1 {
+		t.Errorf("stopped %q accepted %d", rep.StoppedBy, e.api.accepted())
 	}
 }
 
@@ -148,15 +148,15 @@ func TestTransientSubmitResentNextRun(t *testing.T) {
 	}
 	rep := e.run(context.Background())
 	j := rep.Jobs[0]
-	if j.State != StateSubmitting || rep.ExitCode != ExitFailed || j.ErrorClass != "transient" {
-		t.Fatalf("exit %d %+v", rep.ExitCode, j)
+	if j.State != StateSubmitting || rep.StoppedBy != "" || rep.Done() || j.ErrorClass != "transient" {
+		t.Fatalf("stopped %q %+v", rep.StoppedBy, j)
 	}
 	first := j.TaskUUID
 	e.api.onSubmit = nil
 	rep = e.run(context.Background())
 	subs := e.api.submitted()
-	if rep.ExitCode != ExitOK || len(subs) != 2 || subs[1].TaskUUID != first || !subs[1].Resend {
-		t.Errorf("exit %d submissions %+v", rep.ExitCode, subs)
+	if !rep.Done() || len(subs) != 2 || subs[1].TaskUUID != first || !subs[1].Resend {
+		t.Errorf("stopped %q submissions %+v", rep.StoppedBy, subs)
 	}
 }
 
@@ -177,8 +177,8 @@ func TestResumeSelection(t *testing.T) {
 	}
 	// Nothing to do but the failed job; Only=pending selects nothing.
 	e.opt.Only = OnlyPending
-	if rep := e.run(context.Background()); len(rep.Jobs) != 0 || rep.ExitCode != ExitOK {
-		t.Errorf("only pending: %d jobs exit %d", len(rep.Jobs), rep.ExitCode)
+	if rep := e.run(context.Background()); len(rep.Jobs) != 0 || !rep.Done() {
+		t.Errorf("only pending: %d jobs stopped %q", len(rep.Jobs), rep.StoppedBy)
 	}
 	e.opt.Only = OnlyFailed
 	rep = e.run(context.Background())
@@ -190,7 +190,7 @@ func TestResumeSelection(t *testing.T) {
 	// All done: a plain run skips everything at no cost.
 	e.opt.Only = OnlyAll
 	rep = e.run(context.Background())
-	if rep.Totals.Skipped != 4 || e.api.submitCount() != submits || rep.Totals.Spent != 0 || rep.ExitCode != ExitOK {
+	if rep.Totals.Skipped != 4 || e.api.submitCount() != submits || rep.Totals.Spent != 0 || !rep.Done() {
 		t.Fatalf("rerun %+v", rep.Totals)
 	}
 

@@ -23,19 +23,10 @@ const (
 	StopInternal  = "internal"
 )
 
-// Exit codes of `dubline run` (contract).
-const (
-	ExitOK          = 0
-	ExitInternal    = 1
-	ExitFailed      = 3
-	ExitBudget      = 4
-	ExitInterrupted = 130
-)
-
 // Run executes the selected jobs of plan and reports what happened. It
 // returns an error only when it could not start (bad options, unknown ids,
-// journal unreadable or locked); everything after that is in the Report,
-// including its ExitCode.
+// journal unreadable or locked); everything after that is in the Report:
+// why it stopped early, if it did, and every job's outcome.
 func Run(ctx context.Context, plan *planner.Plan, opt Options) (*Report, error) {
 	if plan == nil {
 		return nil, errors.New("executor: nil plan")
@@ -226,7 +217,7 @@ func (r *runner) mayResume(runCtx context.Context) bool {
 	return runCtx.Err() == nil && (by == "" || by == StopBudget)
 }
 
-// finishReport collects job reports, totals and the exit code.
+// finishReport collects job reports, totals and why the run stopped.
 func (r *runner) finishReport(ctx context.Context) {
 	for _, w := range r.works {
 		r.report.Jobs = append(r.report.Jobs, w.rep)
@@ -234,7 +225,7 @@ func (r *runner) finishReport(ctx context.Context) {
 	_, reserved, _ := r.bud.snapshot()
 	r.report.total(r.opt.Budget, reserved)
 	by, msg := r.stopReason()
-	allDone := r.report.Totals.Succeeded == r.report.Totals.Jobs
+	allDone := r.report.Totals.AllSucceeded()
 	switch {
 	case by == StopInternal:
 	case ctx.Err() != nil && !allDone:
@@ -243,22 +234,4 @@ func (r *runner) finishReport(ctx context.Context) {
 		by, msg = StopDeadline, "plan deadline "+r.plan.Deadline.Format(time.RFC3339)+" reached"
 	}
 	r.report.StoppedBy, r.report.FatalError = by, msg
-	r.report.ExitCode = exitCode(by, r.report.Totals)
-}
-
-func exitCode(stoppedBy string, t Totals) int {
-	switch stoppedBy {
-	case StopInternal:
-		return ExitInternal
-	case StopInterrupt, StopDeadline:
-		return ExitInterrupted
-	case StopFatal:
-		return ExitFailed
-	case StopBudget:
-		return ExitBudget
-	}
-	if t.Succeeded < t.Jobs {
-		return ExitFailed
-	}
-	return ExitOK
 }

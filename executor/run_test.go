@@ -15,8 +15,8 @@ import (
 func TestRunAllSucceed(t *testing.T) {
 	e := newEnv(t, 5)
 	rep := e.run(context.Background())
-	if rep.ExitCode != ExitOK || rep.Totals.Succeeded != 5 {
-		t.Fatalf("exit %d, totals %+v", rep.ExitCode, rep.Totals)
+	if !rep.Done() || rep.Totals.Succeeded != 5 {
+		t.Fatalf("stopped %q, totals %+v", rep.StoppedBy, rep.Totals)
 	}
 	if got := e.api.accepted(); got != 5 {
 		t.Errorf("accepted %d tasks, want 5", got)
@@ -59,8 +59,8 @@ func TestConcurrencyBound(t *testing.T) {
 				return nil
 			}
 			rep := e.run(context.Background())
-			if rep.ExitCode != ExitOK {
-				t.Fatalf("exit %d", rep.ExitCode)
+			if !rep.Done() {
+				t.Fatalf("stopped %q", rep.StoppedBy)
 			}
 			if p := e.api.peak.Load(); p != int64(limit) {
 				t.Errorf("peak in flight %d, want exactly %d", p, limit)
@@ -79,8 +79,8 @@ func TestOneFailureDoesNotCancelOthers(t *testing.T) {
 		return nil
 	}
 	rep := e.run(context.Background())
-	if rep.ExitCode != ExitFailed || rep.StoppedBy != "" {
-		t.Fatalf("exit %d stopped %q", rep.ExitCode, rep.StoppedBy)
+	if rep.StoppedBy != "" || rep.Done() {
+		t.Fatalf("stopped %q stopped %q", rep.StoppedBy, rep.StoppedBy)
 	}
 	j := jobByID(t, rep, "job-002")
 	if j.State != StateFailed || j.ErrorCode != "invalidVideo" || j.ErrorClass != "permanent" {
@@ -101,13 +101,13 @@ func TestBudgetBinds(t *testing.T) {
 		budget      kling.Price
 		conc        int
 		wantSubmits int
-		wantExit    int
+		wantStop    string
 	}{
-		{"exactly all", 10 * 462, 4, 10, ExitOK},
-		{"one unit short", 10*462 - 1, 4, 9, ExitBudget},
-		{"exactly five", 5 * 462, 3, 5, ExitBudget},
-		{"less than one", 461, 2, 0, ExitBudget},
-		{"none", 0, 4, 10, ExitOK},
+		{"exactly all", 10 * 462, 4, 10, ""},
+		{"one unit short", 10*462 - 1, 4, 9, StopBudget},
+		{"exactly five", 5 * 462, 3, 5, StopBudget},
+		{"less than one", 461, 2, 0, StopBudget},
+		{"none", 0, 4, 10, ""},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -115,8 +115,8 @@ func TestBudgetBinds(t *testing.T) {
 			e.opt.Budget, e.opt.Concurrency = c.budget, c.conc
 			e.api.cost = func(runware.Task) (float64, bool) { return 0.0462, true }
 			rep := e.run(context.Background())
-			if rep.ExitCode != c.wantExit {
-				t.Errorf("exit %d, want %d (%s)", rep.ExitCode, c.wantExit, rep.FatalError)
+			if rep.StoppedBy != c.wantStop || (c.wantStop == "") != rep.Done() {
+				t.Errorf("stopped %q, want %q (%s)", rep.StoppedBy, c.wantStop, rep.FatalError)
 			}
 			if got := e.api.submitCount(); got != c.wantSubmits {
 				t.Errorf("submitted %d, want %d", got, c.wantSubmits)
@@ -127,15 +127,12 @@ func TestBudgetBinds(t *testing.T) {
 			if c.budget > 0 && rep.Totals.Spent > c.budget {
 				t.Errorf("spent %s over budget %s", rep.Totals.Spent, c.budget)
 			}
-			if c.wantExit == ExitBudget && rep.StoppedBy != StopBudget {
-				t.Errorf("stopped by %q", rep.StoppedBy)
-			}
 			// Pending jobs run on a later invocation with a larger budget.
-			if c.wantExit == ExitBudget {
+			if c.wantStop == StopBudget {
 				e.opt.Budget = 0
 				rep2 := e.run(context.Background())
-				if rep2.ExitCode != ExitOK || rep2.Totals.Skipped != c.wantSubmits || e.api.accepted() != 10 {
-					t.Errorf("second run exit %d totals %+v accepted %d", rep2.ExitCode, rep2.Totals, e.api.accepted())
+				if !rep2.Done() || rep2.Totals.Skipped != c.wantSubmits || e.api.accepted() != 10 {
+					t.Errorf("second run stopped %q totals %+v accepted %d", rep2.StoppedBy, rep2.Totals, e.api.accepted())
 				}
 			}
 		})
@@ -154,8 +151,8 @@ func TestBudgetUnderestimatedPrice(t *testing.T) {
 			e.opt.Concurrency, e.opt.Budget = conc, 17*462
 			e.api.cost = func(runware.Task) (float64, bool) { return 0.05, true }
 			rep := e.run(context.Background())
-			if rep.ExitCode != ExitBudget {
-				t.Fatalf("exit %d", rep.ExitCode)
+			if rep.StoppedBy != StopBudget {
+				t.Fatalf("stopped %q", rep.StoppedBy)
 			}
 			over := rep.Totals.Spent + rep.Totals.Reserved - e.opt.Budget
 			if allowed := kling.Price(conc-1) * (500 - 462); over > allowed {
@@ -215,8 +212,8 @@ func TestFatalStopsRun(t *testing.T) {
 		return nil
 	}
 	rep := e.run(context.Background())
-	if rep.ExitCode != ExitFailed || rep.StoppedBy != StopFatal {
-		t.Fatalf("exit %d stopped %q", rep.ExitCode, rep.StoppedBy)
+	if rep.StoppedBy != StopFatal {
+		t.Fatalf("stopped %q stopped %q", rep.StoppedBy, rep.StoppedBy)
 	}
 	if got := e.api.submitCount(); got != 3 {
 		t.Errorf("%d submissions, want 3 (none after the fatal error)", got)
@@ -272,8 +269,8 @@ func TestRegenerate(t *testing.T) {
 				}
 				seen[task.TaskUUID] = true
 			}
-			if c.wantState == StateFailed && (rep.ExitCode != ExitFailed || rep.Totals.Reserved != 0) {
-				t.Errorf("exit %d reserved %s", rep.ExitCode, rep.Totals.Reserved)
+			if c.wantState == StateFailed && (rep.StoppedBy != "" || rep.Done() || rep.Totals.Reserved != 0) {
+				t.Errorf("stopped %q reserved %s", rep.StoppedBy, rep.Totals.Reserved)
 			}
 		})
 	}

@@ -92,22 +92,24 @@ func cmdRun(ctx context.Context, args []string, e env) int {
 		fmt.Fprintf(e.stderr, "dubline run: %v\n", err)
 		return ExitInternal
 	}
+	code = runExitCode(rep)
 	rep.WriteSummary(e.stderr)
+	fmt.Fprintf(e.stderr, "exit code %d\n", code)
 	if f.report != "" {
-		if err := writeReport(f.report, rep); err != nil {
+		if err := writeReport(f.report, rep, code); err != nil {
 			fmt.Fprintf(e.stderr, "dubline run: %v\n", err)
-			if rep.ExitCode == ExitOK {
+			if code == ExitOK {
 				return ExitInternal
 			}
-			return rep.ExitCode // the run's own outcome matters more than the file
+			return code // the run's own outcome matters more than the file
 		}
 	}
 	if f.json {
-		if err := rep.WriteJSON(e.stdout); err != nil {
+		if err := rep.WriteJSON(e.stdout, code); err != nil {
 			return ExitInternal
 		}
 	}
-	return rep.ExitCode
+	return code
 }
 
 func (f *runFlags) executorOptions() (executor.Options, error) {
@@ -168,13 +170,13 @@ func split(s string) []string {
 }
 
 // writeReport writes the JSON report atomically (temp file + rename).
-func writeReport(path string, rep *executor.Report) error {
+func writeReport(path string, rep *executor.Report, code int) error {
 	tmp := path + ".tmp"
 	f, err := os.Create(tmp)
 	if err != nil {
 		return fmt.Errorf("write report: %w", err)
 	}
-	if err := rep.WriteJSON(f); err != nil {
+	if err := rep.WriteJSON(f, code); err != nil {
 		f.Close()
 		return fmt.Errorf("write report %s: %w", path, err)
 	}

@@ -32,7 +32,7 @@ func cmdStatus(ctx context.Context, args []string, e env) int {
 		return ExitInternal
 	}
 	if *asJSON {
-		if err := rep.WriteJSON(e.stdout); err != nil {
+		if err := rep.WriteJSON(e.stdout, -1); err != nil {
 			return ExitInternal
 		}
 		return ExitOK

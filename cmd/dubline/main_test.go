@@ -160,7 +160,7 @@ func TestQuickstartSandbox(t *testing.T) {
 	}
 	// A second run finds everything done and pays nothing.
 	code, stdout, stderr := runCLI(t, nil, "run", "--sandbox", m, "--json")
-	if code != ExitOK || !strings.Contains(stderr, "3 already done") {
+	if code != ExitOK || !strings.Contains(stderr, "3 already done") || !strings.HasSuffix(stderr, "exit code 0\n") {
 		t.Errorf("rerun: exit %d\n%s", code, stderr)
 	}
 	if !json.Valid([]byte(stdout)) {
