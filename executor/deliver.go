@@ -38,7 +38,7 @@ func (r *runner) buildTask(ctx context.Context, job *planner.Job) (t runware.Tas
 		t.Model = kling.Model
 	}
 	if t.NumberResults == 1 && q.UploadEndpoint == "" && len(job.OutputKeys) == 1 {
-		u, err := r.opt.Sink.UploadURL(ctx, job.OutputKeys[0], kling.ContentType(q.OutputFormat), r.opt.PresignTTL)
+		u, err := r.opt.Sink.UploadURL(ctx, job.OutputKeys[0], kling.ContentType(q.OutputFormat), r.plan.Output.PresignTTL)
 		if err != nil {
 			if ctx.Err() != nil {
 				return t, false, ctx.Err()

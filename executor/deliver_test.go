@@ -218,7 +218,7 @@ func TestSecretsNeverWritten(t *testing.T) {
 // journal consistent; exit 130; the next run finishes without paying twice.
 func TestInterruptAndResume(t *testing.T) {
 	e := newEnv(t, 12)
-	e.opt.Concurrency = 4
+	e.plan.Concurrency = 4
 	e.opt.Grace = 50 * time.Millisecond
 	ctx, cancel := context.WithCancel(context.Background())
 	var accepted sync.WaitGroup
@@ -255,7 +255,7 @@ func TestInterruptAndResume(t *testing.T) {
 // A job that finishes within the grace period records its success.
 func TestGraceLetsInflightFinish(t *testing.T) {
 	e := newEnv(t, 2)
-	e.opt.Concurrency = 2
+	e.plan.Concurrency = 2
 	e.opt.Grace = 5 * time.Second
 	ctx, cancel := context.WithCancel(context.Background())
 	e.api.onWait = func(wctx context.Context, ft *fakeTask) error {
@@ -272,7 +272,7 @@ func TestGraceLetsInflightFinish(t *testing.T) {
 // plan.Deadline is treated like an interrupt.
 func TestDeadline(t *testing.T) {
 	e := newEnv(t, 3)
-	e.opt.Concurrency, e.opt.Grace = 1, 10*time.Millisecond
+	e.plan.Concurrency, e.opt.Grace = 1, 10*time.Millisecond
 	e.plan.Deadline = time.Now().Add(50 * time.Millisecond)
 	e.api.onWait = func(wctx context.Context, ft *fakeTask) error { <-wctx.Done(); return wctx.Err() }
 	rep := e.run(context.Background())
@@ -285,7 +285,7 @@ func TestDeadline(t *testing.T) {
 // request leaves without its submitting record.
 func TestJournalWriteFailure(t *testing.T) {
 	e := newEnv(t, 5)
-	e.opt.Concurrency = 1
+	e.plan.Concurrency = 1
 	var writes int
 	e.opt.journalHook = func(buf []byte) error {
 		if bytes.Contains(buf, []byte(`"ev":"submitting"`)) {

@@ -68,7 +68,7 @@ func newInteg(t *testing.T, n int, eo emulator.Options) *integ {
 	dest := storage.NewS3Destination(s3c, "out", "dubs/", storage.WithFetchRetry(storage.Retry{
 		Initial: 10 * time.Millisecond, Max: 50 * time.Millisecond, Attempts: 5}))
 	media, _ := filepath.Abs(filepath.Join("..", "testdata", "media"))
-	v.plan = &planner.Plan{Name: "integ", Concurrency: 3}
+	v.plan = &planner.Plan{Name: "integ", Concurrency: 3, Output: planner.Output{PresignTTL: time.Hour}}
 	for i := 0; i < n; i++ {
 		id := fmt.Sprintf("ep%02d-es", i)
 		v.plan.Jobs = append(v.plan.Jobs, planner.Job{
@@ -85,8 +85,8 @@ func newInteg(t *testing.T, n int, eo emulator.Options) *integ {
 		API: c, Sink: v.sink,
 		Inputs:      &staging.Inputs{S3: s3c, Staging: "s3://stage/in/", TTL: time.Hour},
 		StateDir:    t.TempDir(),
-		Concurrency: 3, CopyBackoff: 10 * time.Millisecond,
-		Secrets: []string{integKey},
+		CopyBackoff: 10 * time.Millisecond,
+		Secrets:     []string{integKey},
 	}
 	return v
 }
@@ -195,7 +195,7 @@ func TestIntegrationRun(t *testing.T) {
 // accepted twice, no job generated twice.
 func TestIntegrationInterruptResume(t *testing.T) {
 	v := newInteg(t, 8, emulator.Options{Latency: 400 * time.Millisecond, Seed: 2})
-	v.opt.Concurrency, v.opt.Grace = 4, 20*time.Millisecond
+	v.plan.Concurrency, v.opt.Grace = 4, 20*time.Millisecond
 	ctx, cancel := context.WithCancel(context.Background())
 	go func() {
 		for v.emu.Stats().TasksAccepted < 4 {
@@ -224,13 +224,13 @@ func TestIntegrationInterruptResume(t *testing.T) {
 // The budget stops submission exactly; 402 from the API stops the run.
 func TestIntegrationBudgetAndCredits(t *testing.T) {
 	v := newInteg(t, 5, emulator.Options{Seed: 3})
-	v.opt.Budget = 3 * integPrice
+	v.plan.Budget = 3 * integPrice
 	rep := v.run(context.Background())
 	if rep.StoppedBy != executor.StopBudget || rep.Totals.Succeeded != 3 || v.emu.Stats().TasksAccepted != 3 {
 		t.Fatalf("stopped %q totals %+v accepted %d", rep.StoppedBy, rep.Totals, v.emu.Stats().TasksAccepted)
 	}
 	// The account runs dry after one more job: 402 is fatal.
-	v.opt.Budget, v.opt.Concurrency = 0, 1
+	v.plan.Budget, v.plan.Concurrency = 0, 1
 	v.emu.SetBalance(integPrice)
 	rep = v.run(context.Background())
 	if rep.StoppedBy != executor.StopFatal || !strings.Contains(rep.FatalError, "insufficientCredits") {

@@ -83,7 +83,7 @@ func (r *runner) fresh(runCtx, ctx context.Context, w *work) {
 	if !r.bud.reserve(need) {
 		spent, reserved, _ := r.bud.snapshot()
 		r.stop(StopBudget, fmt.Sprintf("job %s (reserving %s) would exceed the budget %s (spent %s, reserved %s)",
-			w.job.ID, need, r.opt.Budget, spent, reserved))
+			w.job.ID, need, r.plan.Budget, spent, reserved))
 		return
 	}
 	w.reserved = need

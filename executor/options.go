@@ -4,46 +4,27 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"path/filepath"
 	"time"
 
 	"github.com/google/uuid"
 
-	"github.com/dubline/dubline/kling"
 	"github.com/dubline/dubline/planner"
 )
 
-// Values of Options.Only.
-const (
-	OnlyAll     = ""
-	OnlyFailed  = "failed"
-	OnlyPending = "pending"
-	OnlyChanged = "changed"
-)
-
-// Options configures Run. API, Sink and Inputs are required.
+// Options configures Run. API, Sink, Inputs and StateDir are required;
+// everything the plan settles (concurrency, budget, URL lifetimes) is
+// taken from the plan.
 type Options struct {
 	API    API    // the Runware client
 	Sink   Sink   // where results go
 	Inputs Inputs // planned input -> URL Runware can fetch
 
-	// StateDir holds the journal; "" means <plan.ManifestDir>/.dubline.
+	// StateDir holds the journal.
 	StateDir string
-	// Concurrency overrides plan.Concurrency when > 0 (default 4).
-	Concurrency int
-	// Budget overrides plan.Budget when > 0; 0 and no plan budget: none.
-	Budget kling.Price
-	// Only is "", "failed", "pending" or "changed" (see the package doc).
-	Only string
-	// IDs and Tags narrow the selection; empty means all.
-	IDs, Tags []string
-	// Shard {I, N} keeps the jobs whose id hashes to I mod N; zero: all.
-	Shard [2]int
+	// Selection narrows the run to some of the plan's jobs.
+	Selection
 	// Overwrite allows replacing output objects the journal does not own.
 	Overwrite bool
-	// PresignTTL is the validity of presigned upload URLs (default
-	// plan.Output.PresignTTL, else 2 h).
-	PresignTTL time.Duration
 	// Logger receives progress; default: discard.
 	Logger *slog.Logger
 	// Now is the clock (default time.Now).
@@ -78,36 +59,13 @@ type Options struct {
 	journalHook func([]byte) error // tests: inject journal write failures
 }
 
-// withDefaults returns opt with defaults filled from the plan.
+// withDefaults checks opt and fills the defaults of the executor's own knobs.
 func (opt Options) withDefaults(plan *planner.Plan) (Options, error) {
-	if opt.API == nil || opt.Sink == nil || opt.Inputs == nil {
-		return opt, fmt.Errorf("executor: Options.API, Sink and Inputs are required")
+	if opt.API == nil || opt.Sink == nil || opt.Inputs == nil || opt.StateDir == "" {
+		return opt, fmt.Errorf("executor: Options.API, Sink, Inputs and StateDir are required")
 	}
-	switch opt.Only {
-	case OnlyAll, OnlyFailed, OnlyPending, OnlyChanged:
-	default:
-		return opt, fmt.Errorf("executor: --only %q: want failed, pending or changed", opt.Only)
-	}
-	if i, n := opt.Shard[0], opt.Shard[1]; (n != 0 || i != 0) && (n < 1 || i < 0 || i >= n) {
-		return opt, fmt.Errorf("executor: shard %d/%d: want I/N with 0 <= I < N", i, n)
-	}
-	if opt.StateDir == "" {
-		opt.StateDir = filepath.Join(plan.ManifestDir, ".dubline")
-	}
-	if opt.Concurrency <= 0 {
-		opt.Concurrency = plan.Concurrency
-	}
-	if opt.Concurrency <= 0 {
-		opt.Concurrency = 4
-	}
-	if opt.Budget <= 0 {
-		opt.Budget = plan.Budget
-	}
-	if opt.PresignTTL <= 0 {
-		opt.PresignTTL = plan.Output.PresignTTL
-	}
-	if opt.PresignTTL <= 0 {
-		opt.PresignTTL = 2 * time.Hour
+	if plan.Concurrency < 1 {
+		return opt, fmt.Errorf("executor: plan concurrency %d: the planner sets at least 1", plan.Concurrency)
 	}
 	if opt.Logger == nil {
 		opt.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))

@@ -34,7 +34,7 @@ func TestWaitFatal(t *testing.T) {
 	} {
 		t.Run(fmt.Sprintf("terminal=%t", c.terminal), func(t *testing.T) {
 			e := newEnv(t, 3)
-			e.opt.Concurrency = 1
+			e.plan.Concurrency = 1
 			e.api.onWait = func(ctx context.Context, ft *fakeTask) error {
 				return &runware.Error{Class: runware.Fatal, Code: "insufficientCredits", HTTPStatus: 402,
 					Message: "add credits", TaskUUID: ft.task.TaskUUID, Terminal: c.terminal}

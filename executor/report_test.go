@@ -14,7 +14,7 @@ import (
 // names every failure with its reason; status reads the journal back.
 func TestReportOutputs(t *testing.T) {
 	e := newEnv(t, 3)
-	e.opt.Budget = 10000
+	e.plan.Budget = 10000
 	e.api.cost = func(task runware.Task) (float64, bool) { return 0.0924, true }
 	e.api.onSubmit = func(task runware.Task, call int) error {
 		if strings.Contains(task.Video, "job-002") {

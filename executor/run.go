@@ -35,9 +35,9 @@ func Run(ctx context.Context, plan *planner.Plan, opt Options) (*Report, error) 
 	if err != nil {
 		return nil, err
 	}
-	jobs, err := selectJobs(plan, opt)
+	jobs, err := opt.Selection.Jobs(plan)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("executor: %w", err)
 	}
 	j, data, err := openJournal(JournalPath(opt.StateDir, plan.Name), opt.journalHook)
 	if err != nil {
@@ -46,7 +46,7 @@ func Run(ctx context.Context, plan *planner.Plan, opt Options) (*Report, error) 
 	r := &runner{
 		plan: plan, opt: opt, log: opt.Logger, j: j,
 		scrub: scrubber{secrets: opt.Secrets},
-		bud:   &budget{limit: opt.Budget},
+		bud:   &budget{limit: plan.Budget},
 	}
 	r.report.Warnings = data.warnings
 	for _, w := range data.warnings {
@@ -150,7 +150,7 @@ func (r *runner) run(ctx context.Context) {
 		return
 	}
 	g := new(errgroup.Group)
-	g.SetLimit(r.opt.Concurrency)
+	g.SetLimit(r.plan.Concurrency)
 	for _, pass := range []bool{true, false} {
 		for _, w := range r.works {
 			if (w.act == actResume) != pass {
@@ -223,7 +223,7 @@ func (r *runner) finishReport(ctx context.Context) {
 		r.report.Jobs = append(r.report.Jobs, w.rep)
 	}
 	_, reserved, _ := r.bud.snapshot()
-	r.report.total(r.opt.Budget, reserved)
+	r.report.total(r.plan.Budget, reserved)
 	by, msg := r.stopReason()
 	allDone := r.report.Totals.AllSucceeded()
 	switch {

@@ -45,7 +45,7 @@ func TestConcurrencyBound(t *testing.T) {
 	for _, limit := range []int{1, 3, 8} {
 		t.Run(fmt.Sprint(limit), func(t *testing.T) {
 			e := newEnv(t, 24)
-			e.opt.Concurrency = limit
+			e.plan.Concurrency = limit
 			release := make(chan struct{})
 			var once sync.Once
 			e.api.onWait = func(ctx context.Context, ft *fakeTask) error {
@@ -112,7 +112,7 @@ func TestBudgetBinds(t *testing.T) {
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			e := newEnv(t, 10)
-			e.opt.Budget, e.opt.Concurrency = c.budget, c.conc
+			e.plan.Budget, e.plan.Concurrency = c.budget, c.conc
 			e.api.cost = func(runware.Task) (float64, bool) { return 0.0462, true }
 			rep := e.run(context.Background())
 			if rep.StoppedBy != c.wantStop || (c.wantStop == "") != rep.Done() {
@@ -129,7 +129,7 @@ func TestBudgetBinds(t *testing.T) {
 			}
 			// Pending jobs run on a later invocation with a larger budget.
 			if c.wantStop == StopBudget {
-				e.opt.Budget = 0
+				e.plan.Budget = 0
 				rep2 := e.run(context.Background())
 				if !rep2.Done() || rep2.Totals.Skipped != c.wantSubmits || e.api.accepted() != 10 {
 					t.Errorf("second run stopped %q totals %+v accepted %d", rep2.StoppedBy, rep2.Totals, e.api.accepted())
@@ -148,16 +148,16 @@ func TestBudgetUnderestimatedPrice(t *testing.T) {
 	for _, conc := range []int{1, 8} {
 		t.Run(fmt.Sprint(conc), func(t *testing.T) {
 			e := newEnv(t, 40)
-			e.opt.Concurrency, e.opt.Budget = conc, 17*462
+			e.plan.Concurrency, e.plan.Budget = conc, 17*462
 			e.api.cost = func(runware.Task) (float64, bool) { return 0.05, true }
 			rep := e.run(context.Background())
 			if rep.StoppedBy != StopBudget {
 				t.Fatalf("stopped %q", rep.StoppedBy)
 			}
-			over := rep.Totals.Spent + rep.Totals.Reserved - e.opt.Budget
+			over := rep.Totals.Spent + rep.Totals.Reserved - e.plan.Budget
 			if allowed := kling.Price(conc-1) * (500 - 462); over > allowed {
 				t.Errorf("spent %s + reserved %s is %s over budget %s (allowed %s)",
-					rep.Totals.Spent, rep.Totals.Reserved, over, e.opt.Budget, allowed)
+					rep.Totals.Spent, rep.Totals.Reserved, over, e.plan.Budget, allowed)
 			}
 			if conc == 1 && rep.Totals.Succeeded != 15 {
 				t.Errorf("%d jobs at $0.05 within $0.7854; want 15", rep.Totals.Succeeded)
@@ -204,7 +204,7 @@ func TestCostReconcileAndDrift(t *testing.T) {
 // Fatal errors stop new submissions at once; exit 3 with the reason.
 func TestFatalStopsRun(t *testing.T) {
 	e := newEnv(t, 10)
-	e.opt.Concurrency = 1
+	e.plan.Concurrency = 1
 	e.api.onSubmit = func(task runware.Task, call int) error {
 		if call >= 3 {
 			return &runware.Error{Class: runware.Fatal, Code: "insufficientCredits", HTTPStatus: 402, Message: "add credits"}
@@ -280,8 +280,8 @@ func TestUnknownIDAndBadOptions(t *testing.T) {
 	e := newEnv(t, 2)
 	for _, mod := range []func(*Options){
 		func(o *Options) { o.IDs = []string{"job-000", "nope"} },
-		func(o *Options) { o.Only = "everything" },
-		func(o *Options) { o.Shard = [2]int{2, 2} },
+		func(o *Options) { o.Shard = Shard{2, 2} },
+		func(o *Options) { o.StateDir = "" },
 		func(o *Options) { o.API = nil },
 	} {
 		opt := e.opt
@@ -306,9 +306,7 @@ func TestSelection(t *testing.T) {
 	// Shards partition the jobs.
 	seen := map[string]int{}
 	for i := 0; i < 3; i++ {
-		opt := e.opt
-		opt.IDs, opt.Tags, opt.Shard = nil, nil, [2]int{i, 3}
-		jobs, err := selectJobs(e.plan, opt)
+		jobs, err := Selection{Shard: Shard{i, 3}}.Jobs(e.plan)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"hash/fnv"
 	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/dubline/dubline/planner"
@@ -18,11 +19,83 @@ const (
 	actResume               // in flight: re-send (same taskUUID) or poll
 )
 
-// selectJobs applies IDs, Tags and Shard (not Only) and returns the jobs in
-// plan order. Unknown ids are an error: a typo must not select nothing.
-func selectJobs(plan *planner.Plan, opt Options) ([]*planner.Job, error) {
+// Only narrows a run to the jobs in one journal state.
+type Only int
+
+const (
+	OnlyAll     Only = iota // every job that is not done
+	OnlyFailed              // jobs whose last task failed
+	OnlyPending             // jobs never submitted
+	OnlyChanged             // jobs whose inputs or parameters changed since the journal saw them
+)
+
+var onlyNames = [...]string{"", "failed", "pending", "changed"}
+
+// ParseOnly reads a --only value: "", "failed", "pending" or "changed".
+func ParseOnly(s string) (Only, error) {
+	for i, n := range onlyNames {
+		if s == n {
+			return Only(i), nil
+		}
+	}
+	return 0, fmt.Errorf("%q is not allowed; allowed: failed, pending, changed", s)
+}
+
+// Shard is this machine's share of the jobs: those whose id hashes to I
+// mod N. The zero Shard is every job.
+type Shard struct{ I, N int }
+
+// ParseShard reads "I/N" (0 <= I < N); "" is every job.
+func ParseShard(s string) (Shard, error) {
+	if s == "" {
+		return Shard{}, nil
+	}
+	is, ns, ok := strings.Cut(s, "/")
+	i, err1 := strconv.Atoi(is)
+	n, err2 := strconv.Atoi(ns)
+	sh := Shard{i, n}
+	if !ok || err1 != nil || err2 != nil || sh.check() != nil {
+		return Shard{}, fmt.Errorf("%q: want I/N with 0 <= I < N, e.g. 0/4", s)
+	}
+	return sh, nil
+}
+
+func (s Shard) check() error {
+	if s != (Shard{}) && (s.N < 1 || s.I < 0 || s.I >= s.N) {
+		return fmt.Errorf("shard %d/%d: want I/N with 0 <= I < N", s.I, s.N)
+	}
+	return nil
+}
+
+// has reports whether the job with this id is in the shard. FNV-1a of the
+// id is stable when the manifest is reordered.
+func (s Shard) has(id string) bool {
+	if s.N == 0 {
+		return true
+	}
+	h := fnv.New32a()
+	h.Write([]byte(id))
+	return int(h.Sum32()%uint32(s.N)) == s.I
+}
+
+// Selection narrows a run to some of the plan's jobs. IDs, Tags and Shard
+// look at the plan (a job matches if it has any of the tags); Only looks
+// at the journal.
+type Selection struct {
+	Only      Only
+	IDs, Tags []string
+	Shard     Shard
+}
+
+// Jobs returns the plan's jobs that IDs, Tags and Shard select, in plan
+// order. An id that names no job is an error: a typo must not select
+// nothing.
+func (s Selection) Jobs(plan *planner.Plan) ([]*planner.Job, error) {
+	if err := s.Shard.check(); err != nil {
+		return nil, err
+	}
 	ids := map[string]bool{}
-	for _, id := range opt.IDs {
+	for _, id := range s.IDs {
 		ids[id] = false
 	}
 	var out []*planner.Job
@@ -31,7 +104,7 @@ func selectJobs(plan *planner.Plan, opt Options) ([]*planner.Job, error) {
 		if _, ok := ids[j.ID]; ok {
 			ids[j.ID] = true
 		}
-		if matches(j, opt) {
+		if s.matches(j) {
 			out = append(out, j)
 		}
 	}
@@ -43,31 +116,24 @@ func selectJobs(plan *planner.Plan, opt Options) ([]*planner.Job, error) {
 	}
 	if len(unknown) > 0 {
 		slices.Sort(unknown)
-		return nil, fmt.Errorf("executor: unknown job id(s): %s", strings.Join(unknown, ", "))
+		return nil, fmt.Errorf("no job with id %s in %s", strings.Join(unknown, ", "), plan.Manifest)
 	}
 	return out, nil
 }
 
-func matches(j *planner.Job, opt Options) bool {
-	if len(opt.IDs) > 0 && !slices.Contains(opt.IDs, j.ID) {
+func (s Selection) matches(j *planner.Job) bool {
+	if len(s.IDs) > 0 && !slices.Contains(s.IDs, j.ID) {
 		return false
 	}
-	if len(opt.Tags) > 0 && !slices.ContainsFunc(j.Tags, func(t string) bool { return slices.Contains(opt.Tags, t) }) {
+	if len(s.Tags) > 0 && !slices.ContainsFunc(j.Tags, func(t string) bool { return slices.Contains(s.Tags, t) }) {
 		return false
 	}
-	if n := opt.Shard[1]; n > 0 {
-		h := fnv.New32a()
-		h.Write([]byte(j.ID))
-		if int(h.Sum32()%uint32(n)) != opt.Shard[0] {
-			return false
-		}
-	}
-	return true
+	return s.Shard.has(j.ID)
 }
 
 // decide picks the action for a job given its journal state, or ok=false
 // when Only leaves it out. note explains a choice the user may not expect.
-func decide(j *planner.Job, s *jobState, only string) (act action, ok bool, note string) {
+func decide(j *planner.Job, s *jobState, only Only) (act action, ok bool, note string) {
 	if s != nil && s.inFlight() {
 		return actResume, true, "" // always: it may be paid for already
 	}

@@ -11,6 +11,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/dubline/dubline/internal/redact"
@@ -28,12 +29,17 @@ type Options struct {
 	NeedPrice bool
 	// HTTPClient is used for https:// inputs (default: http.DefaultClient).
 	HTTPClient *http.Client
-	// S3 is used for s3:// inputs; nil makes them an error unless Offline.
-	S3 S3Source
-	// Budget overrides limits.budgetUSD when > 0 (--budget).
-	Budget kling.Price
-	// PriceBasis overrides limits.priceBasis when set (--price-on).
-	PriceBasis string
+	// S3 makes the client for s3:// inputs from the plan's output settings
+	// (endpoint, region, path style). It is called at most once, when the
+	// first s3:// input is checked; nil makes them an error unless Offline.
+	S3 func(ctx context.Context, out Output) (S3Source, error)
+	// Command-line overrides, checked as the manifest value they replace:
+	// Budget (--budget, USD) overrides limits.budgetUSD when not "",
+	// Concurrency (--concurrency) limits.concurrency when not 0, and
+	// PriceBasis (--price-on) limits.priceBasis when not "".
+	Budget      string
+	Concurrency int
+	PriceBasis  string
 	// TierSlack: audio within this many seconds over a price boundary gets
 	// a warning with the saving if trimmed (default 1 s).
 	TierSlack float64
@@ -62,16 +68,7 @@ func Build(ctx context.Context, m *pipeline.Manifest, opt Options) (*Plan, error
 	}
 	d := &diags{}
 	p := &Plan{Manifest: m.File, ManifestDir: m.Dir, ByTag: map[string]kling.Price{}}
-	checkSettings(d, m, p, now)
-	if opt.Budget > 0 {
-		p.Budget = opt.Budget
-	}
-	if opt.PriceBasis != "" {
-		if opt.PriceBasis != "audio" && opt.PriceBasis != "max" {
-			d.errf(pipeline.Pos{}, "--price-on", "%q is not allowed; allowed: audio|max", opt.PriceBasis)
-		}
-		p.PriceBasis = opt.PriceBasis
-	}
+	checkSettings(d, m, p, opt, now)
 	tmpl := m.Output.Key.Or(DefaultKeyTemplate)
 	tmplOK := true
 	if msg := checkKeyTemplate(tmpl); msg != "" {
@@ -152,7 +149,10 @@ func Build(ctx context.Context, m *pipeline.Manifest, opt Options) (*Plan, error
 		}
 	}
 
-	pr := &prober{offline: opt.Offline, http: opt.HTTPClient, s3: opt.S3, workers: opt.Workers}
+	pr := &prober{offline: opt.Offline, http: opt.HTTPClient, workers: opt.Workers}
+	if opt.S3 != nil {
+		pr.s3 = sync.OnceValues(func() (S3Source, error) { return opt.S3(ctx, p.Output) })
+	}
 	res := pr.run(ctx, reqs)
 	if err := ctx.Err(); err != nil {
 		return nil, err

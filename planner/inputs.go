@@ -126,7 +126,7 @@ type probeRes struct {
 type prober struct {
 	offline bool
 	http    *http.Client
-	s3      S3Source
+	s3      func() (S3Source, error) // made once, on first need
 	workers int
 }
 
@@ -161,7 +161,11 @@ func (p *prober) check(ctx context.Context, r probeReq) (Input, error) {
 		if p.s3 == nil {
 			return in, errors.New("cannot check s3:// inputs: no S3 client (use --offline to skip network checks)")
 		}
-		size, ver, err := p.s3.Head(ctx, in.Bucket, in.Key)
+		s3, err := p.s3()
+		if err != nil {
+			return in, err
+		}
+		size, ver, err := s3.Head(ctx, in.Bucket, in.Key)
 		if err != nil {
 			return in, err // storage's errors name the s3:// URL
 		}
@@ -170,7 +174,7 @@ func (p *prober) check(ctx context.Context, r probeReq) (Input, error) {
 			return in, nil
 		}
 		fetch := func(ctx context.Context, off, n int64) ([]byte, int64, error) {
-			return p.s3.GetRange(ctx, in.Bucket, in.Key, off, n)
+			return s3.GetRange(ctx, in.Bucket, in.Key, off, n)
 		}
 		return probeRemote(ctx, in, fetch)
 	case InputHTTP:

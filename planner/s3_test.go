@@ -48,7 +48,7 @@ output: {url: out}
 jobs:
   - {id: a, video: s3://media/in/face_moov_end.mp4, audio: s3://media/in/tone_12_5s.m4a}
   - {id: b, video: s3://media/in/face_moov_end.mp4, audio: s3://media/in/speech_4_2s.wav}
-`, Options{NeedPrice: true, S3: src})
+`, Options{NeedPrice: true, S3: func(context.Context, Output) (S3Source, error) { return src, nil }})
 	a, b := p.Jobs[0], p.Jobs[1]
 	if a.Video.Width != 1280 || a.Video.Height != 720 || a.BillableSeconds != 13 || b.BillableSeconds != 5 {
 		t.Errorf("a: %dx%d %d s; b: %d s", a.Video.Width, a.Video.Height, a.BillableSeconds, b.BillableSeconds)
@@ -67,7 +67,7 @@ jobs:
 output: {url: out}
 jobs:
   - {id: a, video: s3://media/in/missing.mp4, audio: s3://media/in/tone_12_5s.m4a}
-`, Options{NeedPrice: true, S3: src})
+`, Options{NeedPrice: true, S3: func(context.Context, Output) (S3Source, error) { return src, nil }})
 	if err == nil || !strings.Contains(err.Error(), "m.yaml:4:20: jobs[0].video: head s3://media/in/missing.mp4: not found") {
 		t.Errorf("missing object: %v", err)
 	}

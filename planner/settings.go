@@ -20,12 +20,22 @@ const (
 	DefaultKeyTemplate = "{id}.{ext}"
 )
 
-// checkSettings checks the manifest-wide sections and fills the plan's
-// settings. now anchors relative deadlines.
-func checkSettings(d *diags, m *pipeline.Manifest, p *Plan, now time.Time) {
-	if v := m.Version; v.Set && v.V != 1 {
-		fieldErr(d, v, "%d is not supported; supported versions: 1", v.V)
+// commandLine positions the values of command-line overrides in messages.
+var commandLine = pipeline.Pos{File: "command line"}
+
+// override returns the manifest field f, or the command-line flag's value
+// in its place when the flag was given, so both pass the same checks.
+func override[T any](f pipeline.Field[T], flag string, v T, given bool) pipeline.Field[T] {
+	if !given {
+		return f
 	}
+	return pipeline.Field[T]{V: v, Set: true, Pos: commandLine, Path: flag}
+}
+
+// checkSettings checks the manifest-wide sections, with the command-line
+// overrides in opt, and fills the plan's settings. now anchors relative
+// deadlines.
+func checkSettings(d *diags, m *pipeline.Manifest, p *Plan, opt Options, now time.Time) {
 	p.Name = RunName(m)
 	if !safeID(p.Name) {
 		d.errf(m.Name.Pos, "name", "%q cannot name a journal; use letters, digits, '.', '_' and '-'", p.Name)
@@ -43,17 +53,18 @@ func checkSettings(d *diags, m *pipeline.Manifest, p *Plan, now time.Time) {
 
 	checkOutput(d, m, p)
 
-	p.Concurrency = m.Limits.Concurrency.Or(DefaultConcurrency)
-	if f := m.Limits.Concurrency; f.Set && (f.V < 1 || f.V > MaxConcurrency) {
+	conc := override(m.Limits.Concurrency, "--concurrency", opt.Concurrency, opt.Concurrency != 0)
+	p.Concurrency = conc.Or(DefaultConcurrency)
+	if f := conc; f.Set && (f.V < 1 || f.V > MaxConcurrency) {
 		fieldErr(d, f, "%d is out of range 1..%d", f.V, MaxConcurrency)
 	}
-	if f := m.Limits.BudgetUSD; f.Set {
+	if f := override(m.Limits.BudgetUSD, "--budget", opt.Budget, opt.Budget != ""); f.Set {
 		b, err := kling.ParseUSD(f.V)
 		switch {
 		case err != nil:
 			fieldErr(d, f, "%v", err)
 		case b == 0:
-			fieldErr(d, f, "a budget of $0 allows nothing; remove budgetUSD for no budget")
+			fieldErr(d, f, "a budget of $0 allows nothing; leave it out for no budget")
 		default:
 			p.Budget = b
 		}
@@ -69,8 +80,9 @@ func checkSettings(d *diags, m *pipeline.Manifest, p *Plan, now time.Time) {
 		}
 		p.Deadline = t
 	}
-	p.PriceBasis = m.Limits.PriceBasis.Or("audio")
-	if f := m.Limits.PriceBasis; f.Set && f.V != "audio" && f.V != "max" {
+	basis := override(m.Limits.PriceBasis, "--price-on", opt.PriceBasis, opt.PriceBasis != "")
+	p.PriceBasis = basis.Or("audio")
+	if f := basis; f.Set && f.V != "audio" && f.V != "max" {
 		fieldErr(d, f, "%q is not allowed; allowed: audio|max", f.V)
 	}
 	if p.Output.PresignTTL < p.JobTimeout && p.Output.Kind == "s3" {

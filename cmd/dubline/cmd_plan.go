@@ -7,16 +7,16 @@ import (
 	"fmt"
 	"strings"
 
-	"github.com/dubline/dubline/kling"
 	"github.com/dubline/dubline/pipeline"
 	"github.com/dubline/dubline/planner"
 )
 
 // planFlags are shared by plan and run.
 type planFlags struct {
-	offline bool
-	budget  string
-	priceOn string
+	offline     bool
+	budget      string
+	priceOn     string
+	concurrency int // run only; plan prices the same whatever it is
 }
 
 func (f *planFlags) register(fs *flag.FlagSet) {
@@ -25,44 +25,16 @@ func (f *planFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&f.priceOn, "price-on", "", "price on `audio|max`: audio seconds (the model page's rule) or max(audio, video) seconds")
 }
 
-// buildPlan loads the manifest and plans it. It prints problems to stderr
-// and returns the exit code to use when the plan is nil.
-func buildPlan(ctx context.Context, path string, f planFlags, needPrice bool, e env) (*planner.Plan, int) {
-	m, decodeErr := pipeline.Load(path, e.lookup)
-	if m == nil {
-		return nil, reportProblems(decodeErr, e)
+// buildPlan loads and plans the manifest, making s3 the run's S3 client
+// when an s3:// input needs it. It prints problems to stderr and returns
+// the exit code to use when the plan is nil.
+func buildPlan(ctx context.Context, path string, f planFlags, needPrice bool, s3 *s3Client, e env) (*planner.Plan, int) {
+	opt := planner.Options{Offline: f.offline, NeedPrice: needPrice,
+		Budget: f.budget, PriceBasis: f.priceOn, Concurrency: f.concurrency}
+	if s3 != nil {
+		opt.S3 = s3.source
 	}
-	opt := planner.Options{Offline: f.offline, NeedPrice: needPrice, PriceBasis: f.priceOn}
-	if decodeErr != nil {
-		// Check the rest too, offline, so every problem is reported at once;
-		// a manifest with problems is never run.
-		opt.Offline = true
-		_, planErr := planner.Build(ctx, m, opt)
-		var ds pipeline.Diags
-		errors.As(decodeErr, &ds)
-		var more pipeline.Diags
-		if errors.As(planErr, &more) {
-			ds = append(ds, more...)
-		}
-		return nil, reportProblems(ds.Sorted(), e)
-	}
-	if f.budget != "" {
-		b, err := kling.ParseUSD(f.budget)
-		if err != nil || b == 0 {
-			fmt.Fprintf(e.stderr, "dubline: --budget %q: want a positive dollar amount with at most 4 decimals\n", f.budget)
-			return nil, ExitInvalid
-		}
-		opt.Budget = b
-	}
-	if !f.offline {
-		src, err := s3Source(ctx, m, e)
-		if err != nil {
-			fmt.Fprintf(e.stderr, "dubline: %v\n", err)
-			return nil, ExitInvalid
-		}
-		opt.S3 = src
-	}
-	p, err := planner.Build(ctx, m, opt)
+	p, err := planner.Load(ctx, path, e.lookup, opt)
 	if err != nil {
 		return nil, reportProblems(err, e)
 	}
@@ -125,7 +97,7 @@ func cmdPlan(ctx context.Context, args []string, e env) int {
 
 // planCommand is `dubline plan` (and `dubline run --dry-run`).
 func planCommand(ctx context.Context, path string, pf planFlags, asJSON bool, e env) int {
-	p, code := buildPlan(ctx, path, pf, true, e)
+	p, code := buildPlan(ctx, path, pf, true, &s3Client{}, e)
 	if p == nil {
 		return code
 	}
@@ -153,7 +125,7 @@ func cmdValidate(ctx context.Context, args []string, e env) int {
 	if code >= 0 {
 		return code
 	}
-	p, code := buildPlan(ctx, path, planFlags{offline: true}, false, e)
+	p, code := buildPlan(ctx, path, planFlags{offline: true}, false, nil, e)
 	if p == nil {
 		return code
 	}

@@ -5,18 +5,15 @@ import (
 	"flag"
 	"fmt"
 	"os"
-	"strconv"
 	"strings"
 	"time"
 
 	"github.com/dubline/dubline/executor"
-	"github.com/dubline/dubline/planner"
 )
 
 type runFlags struct {
 	plan      planFlags
 	sandbox   bool
-	conc      int
 	only      string
 	ids, tags string
 	shard     string
@@ -32,7 +29,7 @@ type runFlags struct {
 func (f *runFlags) register(fs *flag.FlagSet) {
 	f.plan.register(fs)
 	fs.BoolVar(&f.sandbox, "sandbox", false, "run against the in-process Runware emulator (no API key, no cost)")
-	fs.IntVar(&f.conc, "concurrency", 0, "jobs in flight, overrides limits.concurrency")
+	fs.IntVar(&f.plan.concurrency, "concurrency", 0, "jobs in flight, overrides limits.concurrency")
 	fs.StringVar(&f.only, "only", "", "run only `failed|pending|changed` jobs")
 	fs.StringVar(&f.ids, "ids", "", "comma-separated job ids to run")
 	fs.StringVar(&f.tags, "tags", "", "comma-separated tags; run jobs with any of them")
@@ -62,16 +59,19 @@ func cmdRun(ctx context.Context, args []string, e env) int {
 		fmt.Fprintf(e.stderr, "dubline run: %v\n", err)
 		return ExitInvalid
 	}
-	p, code := buildPlan(ctx, path, f.plan, true, e)
+	s3 := &s3Client{}
+	p, code := buildPlan(ctx, path, f.plan, true, s3, e)
 	if p == nil {
 		return code
 	}
 	printWarnings(p, e)
-	if err := checkIDs(p, opt.IDs); err != nil {
-		fmt.Fprintf(e.stderr, "dubline run: %v\n", err)
+	// The selection is checked before anything is wired, so that a typo
+	// in --ids costs no preflight; Run checks it again the same way.
+	if _, err := opt.Selection.Jobs(p); err != nil {
+		fmt.Fprintf(e.stderr, "dubline run: --ids: %v\n", err)
 		return ExitInvalid
 	}
-	deps, err := wire(ctx, p, f, e)
+	deps, err := wire(ctx, p, f, s3, e)
 	if err != nil {
 		if ctx.Err() != nil {
 			fmt.Fprintln(e.stderr, "dubline run: interrupted before anything was submitted")
@@ -113,50 +113,19 @@ func cmdRun(ctx context.Context, args []string, e env) int {
 }
 
 func (f *runFlags) executorOptions() (executor.Options, error) {
-	opt := executor.Options{Concurrency: f.conc, Only: f.only, Overwrite: f.overwrite, IDs: split(f.ids), Tags: split(f.tags)}
-	switch f.only {
-	case "", "failed", "pending", "changed":
-	default:
-		return opt, fmt.Errorf("--only %q: allowed: failed, pending, changed", f.only)
+	opt := executor.Options{Overwrite: f.overwrite}
+	var err error
+	if opt.Only, err = executor.ParseOnly(f.only); err != nil {
+		return opt, fmt.Errorf("--only %w", err)
 	}
-	if f.conc < 0 {
-		return opt, fmt.Errorf("--concurrency %d: must be positive", f.conc)
+	if opt.Shard, err = executor.ParseShard(f.shard); err != nil {
+		return opt, fmt.Errorf("--shard %w", err)
 	}
-	if f.shard != "" {
-		is, ns, ok := strings.Cut(f.shard, "/")
-		i, err1 := strconv.Atoi(is)
-		n, err2 := strconv.Atoi(ns)
-		if !ok || err1 != nil || err2 != nil || n < 1 || i < 0 || i >= n {
-			return opt, fmt.Errorf("--shard %q: want I/N with 0 <= I < N, e.g. 0/4", f.shard)
-		}
-		opt.Shard = [2]int{i, n}
-	}
+	opt.IDs, opt.Tags = split(f.ids), split(f.tags)
 	if strings.HasPrefix(f.state, "s3://") {
 		return opt, fmt.Errorf("--state %s: a journal in S3 is not supported yet; give a local directory", f.state)
 	}
 	return opt, nil
-}
-
-// checkIDs reports --ids that name no job in the plan (a typo would
-// otherwise silently run nothing).
-func checkIDs(p *planner.Plan, ids []string) error {
-	if len(ids) == 0 {
-		return nil
-	}
-	known := make(map[string]bool, len(p.Jobs))
-	for i := range p.Jobs {
-		known[p.Jobs[i].ID] = true
-	}
-	var unknown []string
-	for _, id := range ids {
-		if !known[id] {
-			unknown = append(unknown, id)
-		}
-	}
-	if len(unknown) > 0 {
-		return fmt.Errorf("--ids: no job with id %s in %s", strings.Join(unknown, ", "), p.Manifest)
-	}
-	return nil
 }
 
 func split(s string) []string {

@@ -221,3 +221,40 @@ func copyQuickstart(t *testing.T) string {
 	})
 	return dir
 }
+
+// Every setting is checked once, where it is defined: a bad manifest
+// version is one problem, and a flag that overrides a manifest value is
+// checked like that value, positioned at the command line.
+func TestSettingsCheckedOnce(t *testing.T) {
+	dir := copyQuickstart(t)
+	m := filepath.Join(dir, "manifest.yaml")
+	b, _ := os.ReadFile(m)
+	v2 := filepath.Join(dir, "v2.yaml")
+	if !bytes.Contains(b, []byte("version: 1\n")) {
+		t.Fatal("the quick start manifest has no version: 1")
+	}
+	os.WriteFile(v2, bytes.Replace(b, []byte("version: 1\n"), []byte("version: 2\n"), 1), 0o644)
+	code, _, stderr := runCLI(t, nil, "validate", v2)
+	if code != ExitInvalid || strings.Count(stderr, ": version: ") != 1 || !strings.Contains(stderr, "1 problem(s)") {
+		t.Errorf("version 2: exit %d:\n%s", code, stderr)
+	}
+	for _, c := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"run", "--sandbox", "--concurrency", "-1", m}, "command line: --concurrency: -1 is out of range 1..1000"},
+		{[]string{"run", "--sandbox", "--concurrency", "1001", m}, "command line: --concurrency: 1001 is out of range 1..1000"},
+		{[]string{"plan", "--budget", "0", m}, "command line: --budget: a budget of $0 allows nothing"},
+		{[]string{"plan", "--price-on", "video", m}, `command line: --price-on: "video" is not allowed; allowed: audio|max`},
+		{[]string{"run", "--sandbox", "--only", "everything", m}, `--only "everything" is not allowed; allowed: failed, pending, changed`},
+		{[]string{"run", "--sandbox", "--shard", "2/2", m}, `--shard "2/2": want I/N with 0 <= I < N`},
+	} {
+		code, _, stderr := runCLI(t, nil, c.args...)
+		if code != ExitInvalid || !strings.Contains(stderr, c.want) {
+			t.Errorf("%v: exit %d, want 2 and %q:\n%s", c.args, code, c.want, stderr)
+		}
+	}
+	if _, err := os.Stat(filepath.Join(dir, "out")); err == nil {
+		t.Error("a run with a bad flag wrote outputs")
+	}
+}

@@ -43,7 +43,7 @@ func (d *deps) close() {
 // input stager, and checks each one: API reachable and key accepted, bucket
 // writable, state directory writable. Any failure is a usage error (exit 2)
 // because nothing has been submitted yet.
-func wire(ctx context.Context, p *planner.Plan, f runFlags, e env) (_ *deps, err error) {
+func wire(ctx context.Context, p *planner.Plan, f runFlags, s3 *s3Client, e env) (_ *deps, err error) {
 	d := &deps{}
 	defer func() {
 		if err != nil {
@@ -62,14 +62,9 @@ func wire(ctx context.Context, p *planner.Plan, f runFlags, e env) (_ *deps, err
 	d.api = client
 
 	var s3c *storage.S3
-	needS3 := p.Output.Kind == "s3"
-	for i := range p.Jobs {
-		needS3 = needS3 || p.Jobs[i].Video.Kind == planner.InputS3 || p.Jobs[i].Audio.Kind == planner.InputS3
-	}
-	if needS3 {
-		s3c, err = storage.NewS3(ctx, storage.Config{Endpoint: p.Output.Endpoint, Region: p.Output.Region, PathStyle: p.Output.PathStyle})
-		if err != nil {
-			return nil, fmt.Errorf("S3 configuration: %w", err)
+	if p.UsesS3() {
+		if s3c, err = s3.get(ctx, p.Output); err != nil {
+			return nil, err
 		}
 	}
 	switch p.Output.Kind {
