@@ -18,7 +18,7 @@ type API interface {
 	// conflict answer is reported as SubmitResult.Conflict, not an error.
 	Submit(ctx context.Context, t runware.Task) (runware.SubmitResult, error)
 	// Wait polls the task until it finishes with numberResults results,
-	// fails, or its per-job poll deadline passes (Class InFlight).
+	// fails, or ctx ends (the run applies plan.JobTimeout).
 	Wait(ctx context.Context, taskUUID string, numberResults int) (*runware.Result, error)
 }
 

@@ -301,8 +301,9 @@ func (r *runner) waitFailed(ctx, wctx context.Context, w *work, uuid string, err
 		terminal = e.Terminal
 	}
 	if wctx.Err() != nil {
-		class, cls, code, terminal = runware.InFlight, runware.InFlight.String(), "jobTimeout", false
+		cls, code = "in-flight", "jobTimeout"
 		msg = fmt.Sprintf("no result within the job timeout %s; polled again by the next run", r.plan.JobTimeout)
+		class, terminal = runware.Transient, false
 	}
 	switch {
 	case class == runware.Regenerate:

@@ -96,17 +96,22 @@ func TestResumeAccepted(t *testing.T) {
 	}
 }
 
-// The poll deadline passes (InFlight) or polling hits a transient error:
-// the job stays in flight and the next run polls the same task.
+// The job timeout passes or polling hits a transient error: the job
+// stays in flight and the next run polls the same task.
 func TestInflightPolledNextRun(t *testing.T) {
-	for _, cls := range []runware.Class{runware.InFlight, runware.Transient} {
-		t.Run(cls.String(), func(t *testing.T) {
+	for _, name := range []string{"job timeout", "transient"} {
+		t.Run(name, func(t *testing.T) {
 			e := newEnv(t, 2)
+			e.plan.JobTimeout = 50 * time.Millisecond
 			e.api.onWait = func(ctx context.Context, ft *fakeTask) error {
-				if strings.Contains(ft.task.Video, "job-001") {
-					return &runware.Error{Class: cls, Code: "x", Message: "still processing"}
+				if !strings.Contains(ft.task.Video, "job-001") {
+					return nil
 				}
-				return nil
+				if name == "job timeout" {
+					<-ctx.Done() // still rendering when the job timeout passes
+					return ctx.Err()
+				}
+				return &runware.Error{Class: runware.Transient, Code: "x", Message: "still processing"}
 			}
 			rep := e.run(context.Background())
 			if rep.StoppedBy != "" || rep.Done() || jobByID(t, rep, "job-001").State != StateInflight || rep.Totals.InFlight != 1 {

@@ -39,7 +39,7 @@
 //   - A failed poll request ends a Wait only when it is Fatal (401/402/403).
 //     Any other request-level failure (a proxy's non-JSON 404, a 400 naming
 //     no task) says nothing about the task: it is polled again until its
-//     own outcome or JobDeadline (InFlight). Ending it Permanent would make
+//     own outcome or the caller's deadline. Ending it Permanent would make
 //     the executor fail a job that may still be running, and pay again.
 //     On a multi-task poll such a failure puts its tasks in solo polls, so
 //     that a task at fault gets its own, task-level error; a clean solo

@@ -79,7 +79,6 @@ func fastOptions(url string) Options {
 		PollInitialDelay: 5 * time.Millisecond,
 		PollInterval:     10 * time.Millisecond,
 		PollMaxInterval:  20 * time.Millisecond,
-		JobDeadline:      5 * time.Second,
 		RequestTimeout:   2 * time.Second,
 		MaxAttempts:      4,
 		BackoffBase:      time.Millisecond,

@@ -71,7 +71,6 @@ func newEmuEnv(t *testing.T, eo emulator.Options, tweak ...func(*runware.Options
 		PollInitialDelay: 20 * time.Millisecond,
 		PollInterval:     20 * time.Millisecond,
 		PollMaxInterval:  50 * time.Millisecond,
-		JobDeadline:      20 * time.Second,
 		RequestTimeout:   5 * time.Second,
 		MaxAttempts:      4,
 		BackoffBase:      5 * time.Millisecond,

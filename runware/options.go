@@ -24,7 +24,6 @@ type Options struct {
 	PollInterval     time.Duration // base interval after the first poll (default 2s), then x1.5 with jitter
 	PollMaxInterval  time.Duration // interval cap (default 15s)
 	PollRoundGap     time.Duration // minimum time between poll rounds (default PollInterval/2)
-	JobDeadline      time.Duration // per-task poll deadline (default 30m); then Wait returns Class InFlight
 
 	RequestTimeout time.Duration // per HTTP request (default 60s)
 	MaxAttempts    int           // transport attempts per submit/upload/ping request (default 6)
@@ -41,7 +40,6 @@ const (
 	DefaultPollInitialDelay = 15 * time.Second
 	DefaultPollInterval     = 2 * time.Second
 	DefaultPollMaxInterval  = 15 * time.Second
-	DefaultJobDeadline      = 30 * time.Minute
 	DefaultRequestTimeout   = 60 * time.Second
 	DefaultMaxAttempts      = 6
 	DefaultBackoffBase      = 1 * time.Second
@@ -73,7 +71,6 @@ func (o Options) withDefaults() Options {
 		o.PollMaxInterval = o.PollInterval
 	}
 	setDefault(&o.PollRoundGap, o.PollInterval/2)
-	setDefault(&o.JobDeadline, DefaultJobDeadline)
 	setDefault(&o.RequestTimeout, DefaultRequestTimeout)
 	setDefault(&o.MaxAttempts, DefaultMaxAttempts)
 	setDefault(&o.BackoffBase, DefaultBackoffBase)

@@ -16,7 +16,6 @@ type waiter struct {
 	due       time.Time     // next poll
 	notBefore time.Time     // no poll before this (a Retry-After); zero: none
 	interval  time.Duration // the interval applied after the next poll
-	deadline  time.Time
 	inPoll    bool // a getResponse for it is on the wire
 	solo      bool // poll it alone (a shared poll failed as a whole); cleared by a clean solo answer
 	done      chan waitOutcome
@@ -55,14 +54,13 @@ func newPoller(c *Client) *poller {
 }
 
 // Wait polls taskUUID until numberResults generations succeeded, the task
-// failed, the per-task deadline (Options.JobDeadline) passed, or ctx ends.
-// Failures are *Error values: the task's own error, classified (Regenerate
-// for provider-side generation failures) and marked Terminal; a Fatal
-// failure of the poll request itself (401/402/403), not Terminal; or Class
-// InFlight at the deadline: the task is still running at Runware and must
-// be polled again later, never resubmitted. Other failures of a whole poll
-// request never end a Wait: the task is polled again. Only one Wait per
-// taskUUID may run at a time.
+// failed, or ctx ends (the caller's deadline for the job: the task is then
+// still running at Runware and must be polled again later, never
+// resubmitted). Failures are *Error values: the task's own error,
+// classified (Regenerate for provider-side generation failures) and marked
+// Terminal, or a Fatal failure of the poll request itself (401/402/403),
+// not Terminal. Other failures of a whole poll request never end a Wait:
+// the task is polled again. Only one Wait per taskUUID may run at a time.
 func (c *Client) Wait(ctx context.Context, taskUUID string, numberResults int) (*Result, error) {
 	if numberResults < 1 {
 		numberResults = 1
@@ -73,7 +71,6 @@ func (c *Client) Wait(ctx context.Context, taskUUID string, numberResults int) (
 		n:        numberResults,
 		due:      now.Add(c.o.PollInitialDelay),
 		interval: c.o.PollInterval,
-		deadline: now.Add(c.o.JobDeadline),
 		done:     make(chan waitOutcome, 1),
 	}
 	select {
@@ -124,15 +121,12 @@ func (p *poller) run() {
 	}
 }
 
-// nextWake is the earliest deadline, or the earliest due poll but not
-// before the round gap has passed since the last round.
+// nextWake is the earliest due poll, but not before the round gap has
+// passed since the last round.
 func (p *poller) nextWake() time.Time {
 	wake := time.Now().Add(time.Hour)
 	var due time.Time
 	for _, w := range p.tasks {
-		if w.deadline.Before(wake) {
-			wake = w.deadline
-		}
 		if !w.inPoll && (due.IsZero() || w.due.Before(due)) {
 			due = w.due
 		}
@@ -148,16 +142,9 @@ func (p *poller) nextWake() time.Time {
 	return wake
 }
 
-// tick expires tasks past their deadline and, if the round gap allows,
-// polls every task due now (or within half a gap: early is cheaper than a
-// round of its own).
+// tick polls, if the round gap allows, every task due now (or within half
+// a gap: early is cheaper than a round of its own).
 func (p *poller) tick(now time.Time) {
-	for _, w := range p.tasks {
-		if !now.Before(w.deadline) {
-			p.finish(w, waitOutcome{err: &Error{Class: InFlight, TaskUUID: w.uuid,
-				Message: fmt.Sprintf("still running after %s; poll it again later, do not resubmit", p.c.o.JobDeadline)}})
-		}
-	}
 	gap := p.c.o.PollRoundGap
 	if now.Before(p.lastRound.Add(gap)) {
 		return
@@ -305,7 +292,7 @@ func (p *poller) taskFailed(w *waiter, e *Error, generation bool, now time.Time)
 // ends the Wait, not Terminal. Anything else, whatever its class, means
 // "poll again" (honouring Retry-After): ending the Wait with a Permanent
 // error would make the caller fail the job and pay for it again, while the
-// task may well be running. JobDeadline bounds the wait (then InFlight).
+// task may well be running. The caller's context bounds the wait.
 // When a shared poll fails that way, its tasks are polled alone next: a
 // task at fault then gets its own, task-level error.
 func (p *poller) requestFailed(w *waiter, chunkLen int, e *Error, now time.Time) {

@@ -129,14 +129,18 @@ func TestWaitFailures(t *testing.T) {
 	}
 }
 
-func TestWaitDeadlineIsInFlight(t *testing.T) {
+// The caller's deadline ends a Wait with the context's error, never an
+// error of the task, and the task is not resubmitted.
+func TestWaitDeadlineLeavesTaskInFlight(t *testing.T) {
 	f, c := newFake(t, func(n int, tasks []map[string]any, w http.ResponseWriter) {
 		writeJSON(w, 200, map[string]any{"data": []any{map[string]any{"taskUUID": tasks[0]["taskUUID"], "status": "queued"}}})
-	}, func(o *Options) { o.JobDeadline = 150 * time.Millisecond })
+	})
 	start := time.Now()
-	_, err := c.Wait(context.Background(), "d-1", 1)
+	ctx, cancel := context.WithTimeout(context.Background(), 150*time.Millisecond)
+	defer cancel()
+	_, err := c.Wait(ctx, "d-1", 1)
 	var e *Error
-	if !errors.As(err, &e) || e.Class != InFlight || e.TaskUUID != "d-1" {
+	if !errors.Is(err, context.DeadlineExceeded) || errors.As(err, &e) {
 		t.Fatalf("got %v", err)
 	}
 	if el := time.Since(start); el < 150*time.Millisecond || el > time.Second {
@@ -265,7 +269,7 @@ func TestPollPermanentRequestErrorIsolatesTasks(t *testing.T) {
 // A failure of the whole poll request that is neither Fatal nor Transient
 // (a proxy's non-JSON 404, a 400 naming no task, an unknown code) says
 // nothing about the task: the Wait keeps polling, and ends only with the
-// task's own outcome or, at the deadline, InFlight. It never ends with a
+// task's own outcome or at the caller's deadline. It never ends with a
 // Permanent error, which would make the executor fail the job and pay for
 // it again.
 func TestWaitRequestLevelPollFailureKeepsPolling(t *testing.T) {
@@ -305,10 +309,12 @@ func TestWaitRequestLevelPollFailureKeepsPolling(t *testing.T) {
 		t.Run(fc.name+" until the deadline", func(t *testing.T) {
 			f, c := newFake(t, func(n int, tasks []map[string]any, w http.ResponseWriter) {
 				fc.write(w)
-			}, func(o *Options) { o.JobDeadline = 150 * time.Millisecond })
-			_, err := c.Wait(context.Background(), "lone", 1)
+			})
+			ctx, cancel := context.WithTimeout(context.Background(), 150*time.Millisecond)
+			defer cancel()
+			_, err := c.Wait(ctx, "lone", 1)
 			var e *Error
-			if !errors.As(err, &e) || e.Class != InFlight || e.Terminal || e.TaskUUID != "lone" {
+			if !errors.Is(err, context.DeadlineExceeded) || errors.As(err, &e) {
 				t.Fatalf("got %#v", err)
 			}
 			if got := len(f.requests()); got < 3 {
@@ -546,10 +552,11 @@ func TestPollSchedule(t *testing.T) {
 		o.PollInitialDelay = 100 * time.Millisecond
 		o.PollInterval = 40 * time.Millisecond
 		o.PollMaxInterval = 90 * time.Millisecond
-		o.JobDeadline = 700 * time.Millisecond
 	})
 	start = time.Now()
-	if _, err := c.Wait(context.Background(), "sched", 1); ClassOf(err) != InFlight {
+	ctx, cancel := context.WithTimeout(context.Background(), 700*time.Millisecond)
+	defer cancel()
+	if _, err := c.Wait(ctx, "sched", 1); !errors.Is(err, context.DeadlineExceeded) {
 		t.Fatalf("got %v", err)
 	}
 	mu.Lock()

@@ -50,7 +50,6 @@ func TestUploadEndpointPresignedVersitygw(t *testing.T) {
 		PollInitialDelay: 20 * time.Millisecond,
 		PollInterval:     20 * time.Millisecond,
 		PollMaxInterval:  50 * time.Millisecond,
-		JobDeadline:      20 * time.Second,
 		RequestTimeout:   5 * time.Second,
 		MaxAttempts:      4,
 		BackoffBase:      5 * time.Millisecond,

@@ -83,9 +83,6 @@ const (
 	// (e.g. timeoutProvider); the old taskUUID is terminal, and a new task
 	// with a new taskUUID may succeed.
 	Regenerate
-	// InFlight: the per-job poll deadline passed; the task is still
-	// running at Runware and must be polled again later, never resubmitted.
-	InFlight
 )
 
 func (c Class) String() string {
@@ -98,8 +95,6 @@ func (c Class) String() string {
 		return "fatal"
 	case Regenerate:
 		return "regenerate"
-	case InFlight:
-		return "in-flight"
 	}
 	return fmt.Sprintf("class(%d)", int(c))
 }

@@ -126,9 +126,6 @@ func apiClient(ctx context.Context, p *planner.Plan, f runFlags, e env, d *deps)
 		opt.PollInterval = f.pollEvery
 		opt.PollMaxInterval = max(f.pollEvery, opt.PollMaxInterval)
 	}
-	if p.JobTimeout > 0 {
-		opt.JobDeadline = p.JobTimeout
-	}
 	client, err := runware.New(opt)
 	if err != nil {
 		return nil, fmt.Errorf("runware client: %w", err)
