@@ -55,7 +55,7 @@ func newInteg(t *testing.T, n int, eo emulator.Options) *integ {
 		BatchWindow: 5 * time.Millisecond, PollInitialDelay: 20 * time.Millisecond,
 		PollInterval: 25 * time.Millisecond, PollMaxInterval: 50 * time.Millisecond,
 		RequestTimeout: 5 * time.Second,
-		MaxAttempts: 4, BackoffBase: 5 * time.Millisecond, BackoffMax: 100 * time.Millisecond,
+		MaxAttempts:    4, BackoffBase: 5 * time.Millisecond, BackoffMax: 100 * time.Millisecond,
 		Rand: rand.New(rand.NewPCG(1, 2)),
 	})
 	if err != nil {

@@ -16,8 +16,8 @@ type waiter struct {
 	due       time.Time     // next poll
 	notBefore time.Time     // no poll before this (a Retry-After); zero: none
 	interval  time.Duration // the interval applied after the next poll
-	inPoll    bool // a getResponse for it is on the wire
-	solo      bool // poll it alone (a shared poll failed as a whole); cleared by a clean solo answer
+	inPoll    bool          // a getResponse for it is on the wire
+	solo      bool          // poll it alone (a shared poll failed as a whole); cleared by a clean solo answer
 	done      chan waitOutcome
 }
 
