@@ -17,6 +17,7 @@ import (
 	"os/signal"
 	"strings"
 	"syscall"
+	"time"
 )
 
 // version is set at build time with -ldflags "-X main.version=...".
@@ -27,7 +28,13 @@ type env struct {
 	stdout, stderr io.Writer
 	lookup         func(string) (string, bool)
 	log            *slog.Logger
+	// preflight bounds the check of the API before a run (default
+	// defaultPreflight): long enough to retry a blip, short enough to fail
+	// fast on a dead endpoint.
+	preflight time.Duration
 }
+
+const defaultPreflight = 10 * time.Second
 
 func main() {
 	ctx, stop := signalContext()
@@ -54,6 +61,9 @@ Run 'dubline <command> -h' for a command's flags.
 func run(ctx context.Context, args []string, e env) int {
 	if e.log == nil {
 		e.log = slog.New(slog.NewTextHandler(e.stderr, &slog.HandlerOptions{Level: logLevel(e)}))
+	}
+	if e.preflight <= 0 {
+		e.preflight = defaultPreflight
 	}
 	if len(args) == 0 {
 		fmt.Fprint(e.stderr, usage)

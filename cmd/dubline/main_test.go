@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/dubline/dubline/pipeline"
 )
@@ -16,7 +17,8 @@ import (
 func runCLI(t *testing.T, environ map[string]string, args ...string) (int, string, string) {
 	t.Helper()
 	var out, errb bytes.Buffer
-	e := env{stdout: &out, stderr: &errb, lookup: func(k string) (string, bool) { v, ok := environ[k]; return v, ok }}
+	e := env{stdout: &out, stderr: &errb, lookup: func(k string) (string, bool) { v, ok := environ[k]; return v, ok },
+		preflight: time.Second}
 	code := run(context.Background(), args, e)
 	return code, out.String(), errb.String()
 }

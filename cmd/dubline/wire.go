@@ -131,7 +131,7 @@ func apiClient(ctx context.Context, p *planner.Plan, f runFlags, e env, d *deps)
 		return nil, fmt.Errorf("runware client: %w", err)
 	}
 	d.closers = append(d.closers, func() { client.Close() })
-	pctx, cancel := context.WithTimeout(ctx, 10*time.Second) // retries a blip, fails fast on a dead endpoint
+	pctx, cancel := context.WithTimeout(ctx, e.preflight)
 	defer cancel()
 	if err := client.Ping(pctx); err != nil {
 		return nil, fmt.Errorf("Runware API at %s: %w", redact.URL(opt.URL), err)
