@@ -122,6 +122,14 @@ func (s *Inputs) once(ctx context.Context, path string) (string, error) {
 		return ref, nil
 	}
 	ch := s.flight.DoChan(path, func() (any, error) {
+		// A caller that missed the map just before the previous flight
+		// stored its result must not start a second upload.
+		s.mu.Lock()
+		ref, ok := s.staged[path]
+		s.mu.Unlock()
+		if ok {
+			return ref, nil
+		}
 		ref, err := s.local(ctx, path)
 		if err == nil {
 			s.mu.Lock()
