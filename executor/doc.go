@@ -95,26 +95,9 @@
 // the job fails at once (class "delivery", code "resultUnavailable") so the
 // next run generates it anew; the lost task stays billed.
 //
-// Errors. A *runware.Error with Terminal set was reported by the server
-// for the task itself, so the task is finished; without it the whole
-// request failed and the task's fate is unknown. Submit: a Permanent or
-// Fatal answer to a single-attempt first submission fails the job (the
-// server rejected it); Fatal also stops new submissions. If the
-// submission was a re-send of a journalled "submitting" task or the client
-// made more than one HTTP attempt (Error.Attempts > 1), an earlier attempt
-// may have been accepted and billed: the job is never failed then but left
-// "submitting" (a submit-error record), and re-sent with the same taskUUID
-// next run; Fatal still stops the run. A Transient error also leaves the
-// job "submitting". Wait: Regenerate fails the task and, up to
-// MaxRegenerate times, submits a new task with a new taskUUID. Permanent
-// with Terminal fails the job (for taskNotFound and taskExpired the
-// message says the task is gone from Runware and its result lost); Fatal
-// with Terminal (e.g. insufficientCredits for the task after its
-// generation) fails the job, which failed tasks are not billed for, and
-// stops the run. Everything else (InFlight, Transient, and Permanent or
-// Fatal without Terminal) leaves the job in flight (journal "inflight") to
-// be polled next time, never failed: failing it would make the next run pay
-// for a new task while the first may be billed; Fatal also stops the run.
+// Errors. What an error means for a job (its journal state, whether the
+// run stops, whether a new task is generated, whether it may be billed)
+// is decided by judge (outcome.go), whose table and rationale are there.
 // Messages are composed from the error's fields: class and code are
 // reported in their own fields (the summary prints "class code: message"),
 // and StoppedBy "fatal" reports "code: message".

@@ -51,11 +51,11 @@ func (r *runner) work(runCtx, ctx context.Context, w *work) {
 	}
 }
 
-// settleEnd releases the reservation of a job that ended without being
-// billed; a job whose task outcome is unknown keeps it (reported Reserved).
+// settleEnd releases the reservation of a job that ended without a task
+// that may have been billed; one whose task's outcome is unknown keeps it
+// (reported Reserved).
 func (r *runner) settleEnd(w *work) {
-	switch w.rep.State {
-	case StateFailed, StatePending, StateSucceeded, StateUndelivered:
+	if !w.held {
 		r.bud.settle(w.reserved, 0)
 		w.reserved = 0
 	}
@@ -100,7 +100,7 @@ func (r *runner) resume(runCtx, ctx context.Context, w *work) {
 	w.known, w.copy, w.billed = true, js.Copy, js.Billed
 	if !js.Billed {
 		r.bud.force(w.job.Estimate)
-		w.reserved = w.job.Estimate
+		w.reserved, w.held = w.job.Estimate, true
 	}
 	if js.State == StateSubmitting {
 		r.log.Info("re-sending journalled task", "job", w.job.ID, "task", js.Task)
@@ -134,14 +134,10 @@ func (r *runner) attempt(runCtx, ctx context.Context, w *work, st step) outcome 
 	}
 	task, uploading, err := r.buildTask(ctx, w.job)
 	if err != nil {
-		msg := "resolving inputs: " + r.scrub.err(err)
-		if st.resend { // it may have been accepted: never fail it, re-send next run
-			w.rep.State, w.rep.ErrorClass, w.rep.ErrorMessage = StateSubmitting, "input", msg
-			r.record(w, record{Ev: evSubmitError, Task: st.uuid, Class: "input", Msg: msg})
-			return outDone
+		if st.resend {
+			w.rep.TaskUUID = st.uuid
 		}
-		r.fail(w, "input", "inputUnavailable", msg)
-		return outDone
+		return r.conclude(w, phaseInputs, facts{accepted: st.resend}, err, "resolving inputs: ", nil)
 	}
 	w.copy = w.copy || !uploading
 	task.TaskUUID, task.Resend = st.uuid, st.resend
@@ -161,7 +157,7 @@ func (r *runner) attempt(runCtx, ctx context.Context, w *work, st step) outcome 
 			return outStop
 		}
 		w.rep.Attempts++
-		w.billed = false
+		w.billed, w.held = false, true
 	}
 	w.rep.TaskUUID, w.rep.State, w.rep.Started = task.TaskUUID, StateSubmitting, r.opt.Now()
 	return r.submit(ctx, w, task)
@@ -185,40 +181,10 @@ func (r *runner) submit(ctx context.Context, w *work, task runware.Task) outcome
 }
 
 func (r *runner) submitFailed(ctx context.Context, w *work, task runware.Task, err error) outcome {
-	cls, code, msg := r.errInfo(err)
 	if ctx.Err() != nil {
 		return outStop // journal says submitting: the next run re-sends this taskUUID
 	}
-	class := runware.ClassOf(err)
-	var attempts int
-	if e := (*runware.Error)(nil); errors.As(err, &e) {
-		attempts = e.Attempts
-	}
-	// A rejection proves nothing about an earlier attempt of the same
-	// taskUUID (a crashed run's request, or the client's own retry): that
-	// one may have been accepted and billed. Only a single-attempt first
-	// submission may fail the job; otherwise it stays submitting.
-	ambiguous := task.Resend || attempts > 1
-	switch {
-	case class == runware.Fatal && !ambiguous:
-		r.fail(w, cls, code, msg)
-		r.stop(StopFatal, withCode(code, msg))
-		return outDone
-	case class == runware.Permanent && !ambiguous:
-		r.fail(w, cls, code, msg)
-		return outDone
-	case class == runware.Regenerate:
-		r.fail(w, cls, code, msg)
-		return outRegenerate
-	case class == runware.Fatal:
-		r.stop(StopFatal, withCode(code, msg))
-	}
-	// It may have been accepted. Keep the taskUUID.
-	w.rep.State, w.rep.ErrorClass, w.rep.ErrorCode, w.rep.ErrorMessage = StateSubmitting, cls, code, msg
-	r.log.Warn("submit failed; the task will be re-sent with the same taskUUID next run",
-		"job", w.job.ID, "task", task.TaskUUID, "resend", task.Resend, "attempts", attempts, "err", msg)
-	r.record(w, record{Ev: evSubmitError, Task: task.TaskUUID, Resend: task.Resend, Class: cls, Code: code, Msg: msg})
-	return outDone
+	return r.conclude(w, phaseSubmit, factsOf(err, task.Resend), err, "", nil)
 }
 
 // follow polls an accepted task and delivers its outputs.
@@ -231,35 +197,27 @@ func (r *runner) follow(ctx context.Context, w *work, uuid string) outcome {
 	}
 	res, err := r.opt.API.Wait(wctx, uuid, w.numberResults())
 	if err != nil {
-		return r.waitFailed(ctx, wctx, w, uuid, err)
+		return r.waitFailed(ctx, wctx, w, err)
 	}
 	r.bill(w, res)
 	dctx, cancel := context.WithTimeout(ctx, r.opt.DeliveryTimeout)
 	outs, err := r.deliver(dctx, w, res)
 	cancel()
-	if err != nil && errors.Is(err, storage.ErrSourceGone) && ctx.Err() == nil {
-		// Runware no longer serves the result (its URL expired): polling
-		// the same task again cannot help. Failed, so the next run
-		// generates it anew (this task stays billed).
-		r.fail(w, "delivery", "resultUnavailable",
-			"the result can no longer be fetched from Runware (result URL expired or gone); the next run generates it again: "+r.scrub.err(err))
-		w.rep.Outputs = outs
-		return outDone
-	}
 	if err != nil {
-		msg := r.scrub.err(err)
-		if dctx.Err() == context.DeadlineExceeded && ctx.Err() == nil {
-			msg = fmt.Sprintf("delivery did not finish within %s: %s", r.opt.DeliveryTimeout, msg)
-		}
-		w.rep.State, w.rep.ErrorClass, w.rep.ErrorCode, w.rep.ErrorMessage = StateUndelivered, "output", "deliveryFailed", msg
 		w.rep.Outputs = outs
-		r.log.Warn("output not delivered; the next run polls the same task and retries", "job", w.job.ID, "task", uuid, "err", msg)
-		r.record(w, record{Ev: evUndelivered, Task: uuid, Cost: w.rep.Actual, CostReported: res.CostReported,
-			Class: "output", Code: "deliveryFailed", Msg: msg})
+		f := facts{sourceGone: errors.Is(err, storage.ErrSourceGone) && ctx.Err() == nil}
+		lead := ""
+		switch {
+		case f.sourceGone:
+			lead = "the result can no longer be fetched from Runware (result URL expired or gone); the next run generates it again: "
+		case dctx.Err() == context.DeadlineExceeded && ctx.Err() == nil:
+			lead = fmt.Sprintf("delivery did not finish within %s: ", r.opt.DeliveryTimeout)
+		}
+		out := r.conclude(w, phaseDeliver, f, err, lead, res)
 		if ctx.Err() != nil {
 			return outStop
 		}
-		return outDone
+		return out
 	}
 	if !r.record(w, record{Ev: evSucceeded, Task: uuid, Outputs: outs, Cost: w.rep.Actual, CostReported: res.CostReported}) {
 		return outStop
@@ -284,51 +242,57 @@ func (r *runner) bill(w *work, res *runware.Result) {
 	}
 	r.bud.settle(w.reserved, actual)
 	r.bud.learn(w.job.Estimate, actual)
-	w.reserved, w.billed, w.rep.Billed = 0, true, true
+	w.reserved, w.held, w.billed, w.rep.Billed = 0, false, true, true
 	if d := actual - w.job.Estimate; d != 0 {
 		r.log.Warn("cost differs from the estimate", "job", w.job.ID, "estimate", w.job.Estimate.String(), "cost", actual.String(), "drift", d.String())
 	}
 }
 
-func (r *runner) waitFailed(ctx, wctx context.Context, w *work, uuid string, err error) outcome {
+func (r *runner) waitFailed(ctx, wctx context.Context, w *work, err error) outcome {
 	if ctx.Err() != nil {
 		return outStop // journal says accepted: the next run polls it
 	}
-	cls, code, msg := r.errInfo(err)
-	class := runware.ClassOf(err)
-	var terminal bool
-	if e := (*runware.Error)(nil); errors.As(err, &e) {
-		terminal = e.Terminal
-	}
+	f := factsOf(err, false)
 	if wctx.Err() != nil {
-		cls, code = "in-flight", "jobTimeout"
-		msg = fmt.Sprintf("no result within the job timeout %s; polled again by the next run", r.plan.JobTimeout)
-		class, terminal = runware.Transient, false
+		f = facts{timedOut: true}
+		err = fmt.Errorf("no result within the job timeout %s; polled again by the next run", r.plan.JobTimeout)
 	}
-	switch {
-	case class == runware.Regenerate:
+	return r.conclude(w, phaseWait, f, err, "", nil)
+}
+
+// conclude journals and reports what judge decided for the attempt of w
+// that err ended; lead goes before the error's message. res is the
+// finished task, for a delivery failure.
+func (r *runner) conclude(w *work, ph phase, f facts, err error, lead string, res *runware.Result) outcome {
+	cls, code, msg := r.errInfo(err)
+	v := judge(ph, f)
+	if v.stop {
+		r.stop(StopFatal, withCode(code, msg))
+	}
+	if v.class != "" {
+		cls, code = v.class, v.code
+	}
+	msg = lead + v.note + msg
+	w.held = w.held && v.billed
+	uuid := w.rep.TaskUUID
+	switch v.state {
+	case StateFailed:
 		r.fail(w, cls, code, msg)
+	case StateSubmitting:
+		r.log.Warn("submit failed; the task will be re-sent with the same taskUUID next run", "job", w.job.ID, "task", uuid, "err", msg)
+		r.record(w, record{Ev: evSubmitError, Task: uuid, Class: cls, Code: code, Msg: msg})
+	case StateInflight:
+		r.log.Warn("task still in flight; the next run polls it", "job", w.job.ID, "task", uuid, "err", msg)
+		r.record(w, record{Ev: evInflight, Task: uuid, Class: cls, Code: code, Msg: msg})
+	case StateUndelivered:
+		r.log.Warn("output not delivered; the next run polls the same task and retries", "job", w.job.ID, "task", uuid, "err", msg)
+		r.record(w, record{Ev: evUndelivered, Task: uuid, Cost: w.rep.Actual, CostReported: res.CostReported,
+			Class: cls, Code: code, Msg: msg})
+	}
+	w.rep.State, w.rep.ErrorClass, w.rep.ErrorCode, w.rep.ErrorMessage = v.state, cls, code, msg
+	if v.regenerate {
 		return outRegenerate
-	case class == runware.Permanent && terminal:
-		if code == "taskNotFound" || code == "taskExpired" {
-			msg = "the task is gone from Runware (its result is lost; the next run generates it again): " + msg
-		}
-		r.fail(w, cls, code, msg)
-		return outDone
-	case class == runware.Fatal && terminal:
-		// The server failed this very task (e.g. insufficientCredits after
-		// the generation): it is finished and, failed, not billed.
-		r.fail(w, cls, code, msg)
-		r.stop(StopFatal, withCode(code, msg))
-		return outDone
-	case class == runware.Fatal:
-		r.stop(StopFatal, withCode(code, msg))
 	}
-	// Unknown fate (a request-level error says nothing about the task):
-	// in flight, polled again next run, never paid for twice.
-	w.rep.State, w.rep.ErrorClass, w.rep.ErrorCode, w.rep.ErrorMessage = StateInflight, cls, code, msg
-	r.log.Warn("task still in flight; the next run polls it", "job", w.job.ID, "task", uuid, "err", msg)
-	r.record(w, record{Ev: evInflight, Task: uuid, Class: cls, Code: code, Msg: msg})
 	return outDone
 }
 

@@ -42,7 +42,6 @@ type record struct {
 	Task         string         `json:"task,omitempty"`
 	FP           string         `json:"fp,omitempty"`
 	Est          kling.Price    `json:"est,omitempty"`
-	Resend       bool           `json:"resend,omitempty"`
 	Copy         bool           `json:"copy,omitempty"` // outputs must be copied, a Stat is not proof
 	Outputs      []OutputReport `json:"outputs,omitempty"`
 	Cost         kling.Price    `json:"cost,omitempty"`

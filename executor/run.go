@@ -89,6 +89,7 @@ type work struct {
 	rep      JobReport
 	reserved kling.Price // budget held by this job
 	known    bool        // the journal saw it submitted: outputs at its keys are ours
+	held     bool        // reserved stays counted: the current task may have been billed, cost unknown
 	billed   bool        // its current task's cost is already recorded (resumed undelivered)
 	copy     bool        // outputs must be copied from videoURL, a Stat is no proof
 	launched bool

@@ -98,6 +98,12 @@ func classifyCode(code string) (Class, bool) {
 	return 0, false
 }
 
+// goneCode is true for the codes with which getResponse says it does not
+// know a task (classified Permanent above).
+func goneCode(code string) bool {
+	return strings.EqualFold(code, "taskNotFound") || strings.EqualFold(code, "taskExpired")
+}
+
 func classifyStatus(status int) Class {
 	switch {
 	case status == 0, status == http.StatusRequestTimeout, status == http.StatusTooManyRequests:

@@ -148,6 +148,16 @@ func (e *Error) Error() string {
 
 func (e *Error) Unwrap() error { return e.Err }
 
+// MayBeAccepted reports whether the task may have been accepted although
+// this Submit failed: an earlier HTTP attempt of it may have reached the
+// server.
+func (e *Error) MayBeAccepted() bool { return e.Attempts > 1 }
+
+// Gone reports whether the server answered that it no longer knows the
+// task (never received, expired, or forgotten after it finished): nothing
+// more can be learned about it or fetched from Runware.
+func (e *Error) Gone() bool { return e.Terminal && goneCode(e.Code) }
+
 // ClassOf returns the class of err: the Class of a *Error in its chain,
 // Transient for any other non-nil error.
 func ClassOf(err error) Class {
