@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/dubline/dubline/executor"
+	"github.com/dubline/dubline/internal/retry"
 	"github.com/dubline/dubline/internal/s3test"
 	"github.com/dubline/dubline/kling"
 	"github.com/dubline/dubline/planner"
@@ -55,8 +56,8 @@ func newInteg(t *testing.T, n int, eo emulator.Options) *integ {
 		BatchWindow: 5 * time.Millisecond, PollInitialDelay: 20 * time.Millisecond,
 		PollInterval: 25 * time.Millisecond, PollMaxInterval: 50 * time.Millisecond,
 		RequestTimeout: 5 * time.Second,
-		MaxAttempts:    4, BackoffBase: 5 * time.Millisecond, BackoffMax: 100 * time.Millisecond,
-		Rand: rand.New(rand.NewPCG(1, 2)),
+		Retry:          retry.Policy{Attempts: 4, Initial: 5 * time.Millisecond, Max: 100 * time.Millisecond},
+		Rand:           rand.New(rand.NewPCG(1, 2)),
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -65,7 +66,7 @@ func newInteg(t *testing.T, n int, eo emulator.Options) *integ {
 	t.Cleanup(func() { c.Close(); v.emu.Close(); api.Close() })
 
 	s3c := storage.NewS3FromClient(v.s3.Client())
-	dest := storage.NewS3Destination(s3c, "out", "dubs/", storage.WithFetchRetry(storage.Retry{
+	dest := storage.NewS3Destination(s3c, "out", "dubs/", storage.WithFetchRetry(retry.Policy{
 		Initial: 10 * time.Millisecond, Max: 50 * time.Millisecond, Attempts: 5}))
 	media, _ := filepath.Abs(filepath.Join("..", "testdata", "media"))
 	v.plan = &planner.Plan{Name: "integ", Concurrency: 3, Output: planner.Output{PresignTTL: time.Hour}}

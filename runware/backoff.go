@@ -1,7 +1,6 @@
 package runware
 
 import (
-	"context"
 	"math/rand/v2"
 	"sync"
 	"time"
@@ -26,32 +25,6 @@ func (j *jitterSource) spread(d time.Duration, frac float64) time.Duration {
 	return time.Duration(float64(d) * f)
 }
 
-// backoffDelay is the transport retry delay before attempt+1 (attempt >= 1):
-// base·2^(attempt-1), capped at max, then ±30 % jitter, still capped at max.
-func backoffDelay(j *jitterSource, base, max time.Duration, attempt int) time.Duration {
-	d := base
-	for i := 1; i < attempt && d < max; i++ {
-		d *= 2
-	}
-	if d > max {
-		d = max
-	}
-	d = j.spread(d, 0.3)
-	if d > max {
-		d = max
-	}
-	return d
-}
-
-// retryDelay picks the wait before the next attempt: the server's
-// Retry-After when it gave one (capped at max), else backoffDelay.
-func retryDelay(j *jitterSource, base, max time.Duration, attempt int, retryAfter time.Duration) time.Duration {
-	if retryAfter > 0 {
-		return min(retryAfter, max)
-	}
-	return backoffDelay(j, base, max, attempt)
-}
-
 // nextPollInterval grows a poll interval by 1.5, capped at max.
 func nextPollInterval(cur, max time.Duration) time.Duration {
 	n := cur + cur/2
@@ -59,19 +32,4 @@ func nextPollInterval(cur, max time.Duration) time.Duration {
 		n = max
 	}
 	return n
-}
-
-// sleepCtx waits d or until ctx is done, whichever is first.
-func sleepCtx(ctx context.Context, d time.Duration) error {
-	if d <= 0 {
-		return ctx.Err()
-	}
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-t.C:
-		return nil
-	}
 }

@@ -1,7 +1,6 @@
 package runware
 
 import (
-	"math/rand/v2"
 	"net/http"
 	"strings"
 	"testing"
@@ -116,44 +115,6 @@ func TestParseRetryAfter(t *testing.T) {
 		if got := parseRetryAfter(tc.in, now); got != tc.want {
 			t.Errorf("parseRetryAfter(%q) = %v, want %v", tc.in, got, tc.want)
 		}
-	}
-}
-
-func TestBackoffBounds(t *testing.T) {
-	j := &jitterSource{r: rand.New(rand.NewPCG(1, 2))}
-	base, max := time.Second, 30*time.Second
-	for attempt := 1; attempt <= 10; attempt++ {
-		nominal := base << (attempt - 1)
-		if nominal > max {
-			nominal = max
-		}
-		lo := time.Duration(float64(nominal) * 0.7)
-		hi := min(time.Duration(float64(nominal)*1.3), max)
-		seenLow, seenHigh := false, false
-		for i := 0; i < 500; i++ {
-			d := backoffDelay(j, base, max, attempt)
-			if d < lo || d > hi {
-				t.Fatalf("attempt %d: delay %v outside [%v, %v]", attempt, d, lo, hi)
-			}
-			seenLow = seenLow || d < nominal
-			seenHigh = seenHigh || d > nominal
-		}
-		if !seenLow || (!seenHigh && nominal < max) {
-			t.Errorf("attempt %d: jitter not spread around %v", attempt, nominal)
-		}
-	}
-}
-
-func TestRetryDelayPrefersRetryAfterCapped(t *testing.T) {
-	j := &jitterSource{r: rand.New(rand.NewPCG(3, 4))}
-	if d := retryDelay(j, time.Second, 30*time.Second, 1, 5*time.Second); d != 5*time.Second {
-		t.Errorf("Retry-After 5s: got %v", d)
-	}
-	if d := retryDelay(j, time.Second, 30*time.Second, 1, time.Hour); d != 30*time.Second {
-		t.Errorf("Retry-After 1h: got %v, want the 30s cap", d)
-	}
-	if d := retryDelay(j, time.Second, 30*time.Second, 3, 0); d < 2800*time.Millisecond || d > 5200*time.Millisecond {
-		t.Errorf("no Retry-After, attempt 3: got %v", d)
 	}
 }
 

@@ -16,14 +16,14 @@
 //     stays flat however many tasks are in flight. A failed poll request is
 //     not retried on the spot: the tasks are polled again in a later round,
 //     and not before a Retry-After the failure carried (capped at
-//     Options.BackoffMax).
+//     Options.Retry.Max).
 //   - Idempotent submit (§2.8): after an ambiguous failure (timeout, reset,
 //     5xx, 429, a 2xx reply that does not mention the task) the identical
 //     body with the same taskUUID is re-sent. A conflictTaskUUID answer to
 //     such a re-send (or to a Task.Resend) means "accepted earlier"; on a
 //     first attempt it is a Permanent error.
 //   - Retry-After (seconds or HTTP-date) is honoured when present, capped at
-//     Options.BackoffMax; otherwise exponential backoff with ±30 % jitter.
+//     Options.Retry.Max; otherwise Options.Retry's backoff (internal/retry).
 //   - Error.Terminal separates the task's fate from the request's: it is set
 //     only for an error the server reported in the task's own entry of a
 //     reply (a getResponse error with status "error" in either shape, a

@@ -9,6 +9,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/dubline/dubline/internal/retry"
 )
 
 // fakeAPI is a scripted Runware stand-in for unit tests: every request is
@@ -80,9 +82,7 @@ func fastOptions(url string) Options {
 		PollInterval:     10 * time.Millisecond,
 		PollMaxInterval:  20 * time.Millisecond,
 		RequestTimeout:   2 * time.Second,
-		MaxAttempts:      4,
-		BackoffBase:      time.Millisecond,
-		BackoffMax:       5 * time.Millisecond,
+		Retry:            retry.Policy{Attempts: 4, Initial: time.Millisecond, Max: 5 * time.Millisecond},
 		Rand:             rand.New(rand.NewPCG(7, 7)),
 	}
 }

@@ -17,6 +17,7 @@ import (
 
 	"github.com/google/uuid"
 
+	"github.com/dubline/dubline/internal/retry"
 	"github.com/dubline/dubline/kling"
 	"github.com/dubline/dubline/runware"
 	"github.com/dubline/dubline/runware/emulator"
@@ -72,9 +73,7 @@ func newEmuEnv(t *testing.T, eo emulator.Options, tweak ...func(*runware.Options
 		PollInterval:     20 * time.Millisecond,
 		PollMaxInterval:  50 * time.Millisecond,
 		RequestTimeout:   5 * time.Second,
-		MaxAttempts:      4,
-		BackoffBase:      5 * time.Millisecond,
-		BackoffMax:       2 * time.Second,
+		Retry:            retry.Policy{Attempts: 4, Initial: 5 * time.Millisecond, Max: 2 * time.Second},
 		Rand:             rand.New(rand.NewPCG(11, 12)),
 	}
 	for _, f := range tweak {

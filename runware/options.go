@@ -6,6 +6,8 @@ import (
 	"net/http"
 	"runtime/debug"
 	"time"
+
+	"github.com/dubline/dubline/internal/retry"
 )
 
 // Options configure a Client. Only APIKey is required; every zero field
@@ -26,9 +28,10 @@ type Options struct {
 	PollRoundGap     time.Duration // minimum time between poll rounds (default PollInterval/2)
 
 	RequestTimeout time.Duration // per HTTP request (default 60s)
-	MaxAttempts    int           // transport attempts per submit/upload/ping request (default 6)
-	BackoffBase    time.Duration // first retry delay (default 1s), doubled per attempt
-	BackoffMax     time.Duration // retry delay cap, also caps Retry-After (default 30s)
+	// Retry bounds the transport retries of a submit, upload or ping
+	// request; its Max also caps a Retry-After that delays polls (default
+	// DefaultRetry; zero fields take its values).
+	Retry retry.Policy
 
 	Rand *rand.Rand // jitter source; default seeded from the runtime
 }
@@ -41,10 +44,10 @@ const (
 	DefaultPollInterval     = 2 * time.Second
 	DefaultPollMaxInterval  = 15 * time.Second
 	DefaultRequestTimeout   = 60 * time.Second
-	DefaultMaxAttempts      = 6
-	DefaultBackoffBase      = 1 * time.Second
-	DefaultBackoffMax       = 30 * time.Second
 )
+
+// DefaultRetry: six attempts from 1 s, doubling up to 30 s.
+var DefaultRetry = retry.Policy{Initial: time.Second, Max: 30 * time.Second, Attempts: 6}
 
 func (o Options) withDefaults() Options {
 	if o.URL == "" {
@@ -72,9 +75,9 @@ func (o Options) withDefaults() Options {
 	}
 	setDefault(&o.PollRoundGap, o.PollInterval/2)
 	setDefault(&o.RequestTimeout, DefaultRequestTimeout)
-	setDefault(&o.MaxAttempts, DefaultMaxAttempts)
-	setDefault(&o.BackoffBase, DefaultBackoffBase)
-	setDefault(&o.BackoffMax, DefaultBackoffMax)
+	setDefault(&o.Retry.Attempts, DefaultRetry.Attempts)
+	setDefault(&o.Retry.Initial, DefaultRetry.Initial)
+	setDefault(&o.Retry.Max, DefaultRetry.Max)
 	if o.Rand == nil {
 		o.Rand = rand.New(rand.NewPCG(rand.Uint64(), rand.Uint64()))
 	}

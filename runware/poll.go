@@ -309,13 +309,13 @@ func (p *poller) requestFailed(w *waiter, chunkLen int, e *Error, now time.Time)
 }
 
 // reschedule plans w's next poll after the current interval (with ±20 %
-// jitter) and not before a server's Retry-After (capped at BackoffMax).
+// jitter) and not before a server's Retry-After (capped at Options.Retry.Max).
 func (p *poller) reschedule(w *waiter, now time.Time, retryAfter time.Duration) {
 	w.inPoll = false
 	w.due = now.Add(p.c.jitter.spread(w.interval, 0.2))
 	w.notBefore = time.Time{}
 	if retryAfter > 0 {
-		w.notBefore = now.Add(min(retryAfter, p.c.o.BackoffMax))
+		w.notBefore = now.Add(min(retryAfter, p.c.o.Retry.Max))
 		if w.due.Before(w.notBefore) {
 			w.due = w.notBefore
 		}

@@ -429,7 +429,7 @@ func TestPollHonoursRetryAfter(t *testing.T) {
 					return
 				}
 				writeJSON(w, tc.status, tc.body(id))
-			}, func(o *Options) { o.BackoffMax = tc.backoffMax })
+			}, func(o *Options) { o.Retry.Max = tc.backoffMax })
 			if _, err := c.Wait(context.Background(), "ra", 1); err != nil {
 				t.Fatal(err)
 			}
@@ -513,7 +513,7 @@ func TestSecretsStayOutOfLogsAndErrors(t *testing.T) {
 		hj, _ := w.(http.Hijacker)
 		conn, _, _ := hj.Hijack()
 		conn.Close() // reset before any reply
-	}, func(o *Options) { o.Logger = slog.New(h); o.MaxAttempts = 2 })
+	}, func(o *Options) { o.Logger = slog.New(h); o.Retry.Attempts = 2 })
 	task := testTask("s-1")
 	task.UploadEndpoint = "https://bucket.s3.example/out.mp4?X-Amz-Signature=SIGSECRET&X-Amz-Credential=AKIASECRET"
 	task.Video = "https://media.example/v.mp4?X-Amz-Signature=VIDSECRET"

@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/dubline/dubline/internal/retry"
 	"github.com/dubline/dubline/internal/testutil"
 
 	"github.com/google/uuid"
@@ -51,9 +52,7 @@ func TestUploadEndpointPresignedVersitygw(t *testing.T) {
 		PollInterval:     20 * time.Millisecond,
 		PollMaxInterval:  50 * time.Millisecond,
 		RequestTimeout:   5 * time.Second,
-		MaxAttempts:      4,
-		BackoffBase:      5 * time.Millisecond,
-		BackoffMax:       time.Second,
+		Retry:            retry.Policy{Attempts: 4, Initial: 5 * time.Millisecond, Max: time.Second},
 		Rand:             rand.New(rand.NewPCG(21, 22)),
 	})
 	if err != nil {

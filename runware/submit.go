@@ -164,25 +164,20 @@ func (c *Client) sendBatch(batch []*submitReq) {
 		}
 	}
 	pending := batch
-	for attempt := 1; ; attempt++ {
-		retry, wait := c.submitAttempt(ctx, pending, attempt)
-		if len(retry) == 0 {
+	rt := c.o.Retry.Start(c.jitter.float)
+	for {
+		again, wait := c.submitAttempt(ctx, pending, rt.Attempts()+1)
+		if len(again) == 0 {
 			return
 		}
-		if attempt >= c.o.MaxAttempts || ctx.Err() != nil {
-			for _, r := range retry {
-				r.reply <- submitReply{err: c.giveUpError(ctx, r, attempt)}
+		if ok, _ := rt.Failed(ctx, wait); !ok {
+			for _, r := range again {
+				r.reply <- submitReply{err: c.giveUpError(ctx, r, rt.Attempts())}
 			}
 			return
 		}
 		c.stats.retries.Add(1)
-		if err := sleepCtx(ctx, retryDelay(&c.jitter, c.o.BackoffBase, c.o.BackoffMax, attempt, wait)); err != nil {
-			for _, r := range retry {
-				r.reply <- submitReply{err: c.giveUpError(ctx, r, attempt)}
-			}
-			return
-		}
-		pending = retry
+		pending = again
 	}
 }
 

@@ -163,7 +163,8 @@ func (c *Client) requestError(rep *reply, wanted func(string) bool) *Error {
 // request-level error ends the call unless it is Transient.
 func (c *Client) callOne(ctx context.Context, kind string, body []byte) ([]rawItem, error) {
 	var last *Error
-	for attempt := 1; ; attempt++ {
+	rt := c.o.Retry.Start(c.jitter.float)
+	for {
 		rep, terr := c.post(ctx, kind, body, 1)
 		if terr == nil {
 			if len(rep.env.Errors) > 0 {
@@ -179,12 +180,16 @@ func (c *Client) callOne(ctx context.Context, kind string, body []byte) ([]rawIt
 		if ctx.Err() != nil {
 			return nil, ctx.Err()
 		}
-		if last.Class != Transient || attempt >= c.o.MaxAttempts {
+		if last.Class != Transient {
+			return nil, last
+		}
+		ok, err := rt.Failed(ctx, last.RetryAfter)
+		if err != nil {
+			return nil, err
+		}
+		if !ok {
 			return nil, last
 		}
 		c.stats.retries.Add(1)
-		if err := sleepCtx(ctx, retryDelay(&c.jitter, c.o.BackoffBase, c.o.BackoffMax, attempt, last.RetryAfter)); err != nil {
-			return nil, err
-		}
 	}
 }

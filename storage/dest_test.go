@@ -13,6 +13,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/dubline/dubline/internal/retry"
 )
 
 // source serves body after failing `fails` times with failStatus, like a
@@ -236,7 +238,7 @@ func TestS3DestinationCancel(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
 	defer cancel()
 	u := startSource(t, &source{fails: 1000, failStatus: http.StatusUnprocessableEntity})
-	d := NewS3Destination(newS3(nil), "out", "cancel/", WithFetchRetry(Retry{Initial: time.Second, Window: time.Minute}))
+	d := NewS3Destination(newS3(nil), "out", "cancel/", WithFetchRetry(retry.Policy{Initial: time.Second, Window: time.Minute}))
 	t0 := time.Now()
 	_, err := d.CopyFromURL(ctx, u, "x.mp4", "video/mp4")
 	if !errors.Is(err, context.DeadlineExceeded) || time.Since(t0) > 2*time.Second {
@@ -326,7 +328,7 @@ func TestDirDestinationAtomic(t *testing.T) {
 	assertOnlyFiles(t, dir, "out.mp4")
 
 	failNext.Store(true)
-	d2, _ := NewDirDestination(dir, WithFetchRetry(Retry{Initial: time.Millisecond, Attempts: 2}))
+	d2, _ := NewDirDestination(dir, WithFetchRetry(retry.Policy{Initial: time.Millisecond, Attempts: 2}))
 	_, err = d2.CopyFromURL(ctx, u, "broken.mp4", "video/mp4")
 	if err == nil || !strings.Contains(err.Error(), "gave up after 2 attempts") {
 		t.Fatalf("truncated download: err = %v", err)

@@ -6,6 +6,8 @@ import (
 	"net"
 	"net/http"
 	"time"
+
+	"github.com/dubline/dubline/internal/retry"
 )
 
 // Destination is where results go. Both implementations satisfy it.
@@ -27,22 +29,12 @@ type Destination interface {
 	String() string
 }
 
-// Retry bounds a retry loop: delays grow exponentially from Initial to Max
-// (with jitter); the loop stops after Attempts attempts or once Window has
-// passed, whichever comes first (0 means no bound of that kind).
-type Retry struct {
-	Initial  time.Duration
-	Max      time.Duration
-	Attempts int
-	Window   time.Duration
-}
-
 // Defaults: the source GET follows what Runware's own client does for a
 // not-yet-servable videoURL (about ten tries over up to ~2 minutes); the
 // upload retries briefly, as S3 5xx errors are short-lived.
 var (
-	DefaultFetchRetry  = Retry{Initial: time.Second, Max: 15 * time.Second, Window: 2 * time.Minute}
-	DefaultUploadRetry = Retry{Initial: 500 * time.Millisecond, Max: 10 * time.Second, Attempts: 6}
+	DefaultFetchRetry  = retry.Policy{Initial: time.Second, Max: 15 * time.Second, Window: 2 * time.Minute}
+	DefaultUploadRetry = retry.Policy{Initial: 500 * time.Millisecond, Max: 10 * time.Second, Attempts: 6}
 )
 
 // DefaultUploadTTL is the lifetime of the presigned URL CopyFromURL uses
@@ -54,8 +46,8 @@ type Option func(*options)
 
 type options struct {
 	http        *http.Client
-	fetchRetry  Retry
-	uploadRetry Retry
+	fetchRetry  retry.Policy
+	uploadRetry retry.Policy
 	uploadTTL   time.Duration
 	// attemptTimeout bounds one download or upload attempt, so a stalled
 	// connection is retried instead of hanging an unattended run.
@@ -74,10 +66,10 @@ func WithAttemptTimeout(d time.Duration) Option { return func(o *options) { o.at
 func WithHTTPClient(c *http.Client) Option { return func(o *options) { o.http = c } }
 
 // WithFetchRetry sets the retry bounds of the source download.
-func WithFetchRetry(r Retry) Option { return func(o *options) { o.fetchRetry = r } }
+func WithFetchRetry(r retry.Policy) Option { return func(o *options) { o.fetchRetry = r } }
 
 // WithUploadRetry sets the retry bounds of the S3 upload.
-func WithUploadRetry(r Retry) Option { return func(o *options) { o.uploadRetry = r } }
+func WithUploadRetry(r retry.Policy) Option { return func(o *options) { o.uploadRetry = r } }
 
 // WithUploadTTL sets the lifetime of CopyFromURL's own presigned PUT URLs.
 func WithUploadTTL(d time.Duration) Option { return func(o *options) { o.uploadTTL = d } }

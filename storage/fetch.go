@@ -55,7 +55,7 @@ func retryableFetch(status int) bool {
 // fetchToFile downloads srcURL into f (truncating it first on every
 // attempt) and returns the byte count.
 func fetchToFile(ctx context.Context, o options, srcURL string, f *os.File) (int64, error) {
-	rt := newRetrier(o.fetchRetry)
+	rt := o.fetchRetry.Start(nil)
 	for {
 		actx, cancel := context.WithTimeout(ctx, o.attemptTimeout)
 		n, err := fetchOnce(actx, o.http, srcURL, f)
@@ -70,13 +70,13 @@ func fetchToFile(ctx context.Context, o options, srcURL string, f *os.File) (int
 		if errors.As(err, &se) && !retryableFetch(se.Status) {
 			return 0, err
 		}
-		o.log.Warn("storage: download failed, retrying", "url", redact.URL(srcURL), "attempt", rt.attempt+1, "err", err)
-		ok, werr := rt.wait(ctx)
+		o.log.Warn("storage: download failed, retrying", "url", redact.URL(srcURL), "attempt", rt.Attempts()+1, "err", err)
+		ok, werr := rt.Failed(ctx, 0)
 		if werr != nil {
 			return 0, werr
 		}
 		if !ok {
-			return 0, fmt.Errorf("gave up after %d attempts: %w", rt.attempt, err)
+			return 0, fmt.Errorf("gave up after %d attempts: %w", rt.Attempts(), err)
 		}
 	}
 }

@@ -8,6 +8,8 @@ import (
 	"os"
 	"testing"
 	"time"
+
+	"github.com/dubline/dubline/internal/retry"
 )
 
 // A source that stops sending mid-body is abandoned after the attempt
@@ -27,7 +29,7 @@ func TestFetchAttemptTimeout(t *testing.T) {
 	defer srv.Close()
 	f, _ := os.CreateTemp(t.TempDir(), "f")
 	defer f.Close()
-	o := buildOptions([]Option{WithAttemptTimeout(200 * time.Millisecond), WithFetchRetry(Retry{Initial: 10 * time.Millisecond, Max: 10 * time.Millisecond, Attempts: 2})})
+	o := buildOptions([]Option{WithAttemptTimeout(200 * time.Millisecond), WithFetchRetry(retry.Policy{Initial: 10 * time.Millisecond, Max: 10 * time.Millisecond, Attempts: 2})})
 	start := time.Now()
 	_, err := fetchToFile(context.Background(), o, srv.URL, f)
 	if err == nil || time.Since(start) > 5*time.Second {

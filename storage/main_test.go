@@ -16,6 +16,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 
+	"github.com/dubline/dubline/internal/retry"
 	"github.com/dubline/dubline/internal/s3test"
 )
 
@@ -56,7 +57,7 @@ func newS3With(access, secret string, rt http.RoundTripper) *S3 {
 }
 
 // fast retries keep the tests quick.
-var fastRetry = Retry{Initial: 5 * time.Millisecond, Max: 20 * time.Millisecond, Attempts: 5}
+var fastRetry = retry.Policy{Initial: 5 * time.Millisecond, Max: 20 * time.Millisecond, Attempts: 5}
 
 // recorder is an http.RoundTripper that records requests and can replace or
 // delay chosen ones.

@@ -99,10 +99,10 @@ func (d *s3Dest) CopyFromURL(ctx context.Context, srcURL, key, contentType strin
 
 // upload PUTs size bytes of f to bucket/k through presigned URLs.
 func (d *s3Dest) upload(ctx context.Context, k, contentType string, f *os.File, size int64) error {
-	rt := newRetrier(d.o.uploadRetry)
+	rt := d.o.uploadRetry.Start(nil)
 	for {
 		actx, cancel := context.WithTimeout(ctx, d.o.attemptTimeout)
-		retry, err := d.putOnce(actx, k, contentType, f, size)
+		again, err := d.putOnce(actx, k, contentType, f, size)
 		cancel()
 		if err == nil {
 			return nil
@@ -110,16 +110,16 @@ func (d *s3Dest) upload(ctx context.Context, k, contentType string, f *os.File, 
 		if ctx.Err() != nil {
 			return ctx.Err()
 		}
-		if !retry {
+		if !again {
 			return err
 		}
-		d.o.log.Warn("storage: upload failed, retrying", "object", s3URL(d.bucket, k), "attempt", rt.attempt+1, "err", err)
-		ok, werr := rt.wait(ctx)
+		d.o.log.Warn("storage: upload failed, retrying", "object", s3URL(d.bucket, k), "attempt", rt.Attempts()+1, "err", err)
+		ok, werr := rt.Failed(ctx, 0)
 		if werr != nil {
 			return werr
 		}
 		if !ok {
-			return fmt.Errorf("gave up after %d attempts: %w", rt.attempt, err)
+			return fmt.Errorf("gave up after %d attempts: %w", rt.Attempts(), err)
 		}
 	}
 }
