@@ -20,6 +20,7 @@ import (
 	"github.com/dubline/dubline/planner"
 	"github.com/dubline/dubline/runware"
 	"github.com/dubline/dubline/runware/emulator"
+	"github.com/dubline/dubline/storage"
 )
 
 // BenchmarkRun2000 runs 2,000 jobs at concurrency 100 against the
@@ -74,7 +75,7 @@ func benchOnce(b *testing.B, jobs, conc int, latency time.Duration) {
 		})
 	}
 	timed := &timedAPI{api: c}
-	opt := executor.Options{API: timed, Sink: bucket, Inputs: passInputs{}, StateDir: b.TempDir()}
+	opt := executor.Options{API: timed, Dest: bucket, Inputs: passInputs{}, StateDir: b.TempDir()}
 
 	b.StartTimer()
 	start := time.Now()
@@ -155,15 +156,15 @@ type passInputs struct{}
 func (passInputs) URL(_ context.Context, in planner.Input) (string, error) { return in.URL, nil }
 
 // memBucket is an HTTP server taking PUTs (Runware's uploadEndpoint) and
-// an executor.Sink over the same map.
+// a storage.Destination over the same map.
 type memBucket struct {
 	srv  *httptest.Server
 	mu   sync.Mutex
-	objs map[string]executor.Object
+	objs map[string]storage.Object
 }
 
 func newMemBucket() *memBucket {
-	m := &memBucket{objs: map[string]executor.Object{}}
+	m := &memBucket{objs: map[string]storage.Object{}}
 	m.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		n, _ := io.Copy(io.Discard, r.Body)
 		if r.Method != http.MethodPut {
@@ -172,7 +173,7 @@ func newMemBucket() *memBucket {
 		}
 		key := strings.TrimPrefix(r.URL.Path, "/")
 		m.mu.Lock()
-		m.objs[key] = executor.Object{Key: key, Size: n, ContentType: r.Header.Get("Content-Type")}
+		m.objs[key] = storage.Object{Key: key, Size: n, ContentType: r.Header.Get("Content-Type")}
 		m.mu.Unlock()
 	}))
 	return m
@@ -182,31 +183,31 @@ func (m *memBucket) UploadURL(_ context.Context, key, _ string, _ time.Duration)
 	return m.srv.URL + "/" + key + "?X-Amz-Signature=bench", nil
 }
 
-func (m *memBucket) Stat(_ context.Context, key string) (executor.Object, error) {
+func (m *memBucket) Stat(_ context.Context, key string) (storage.Object, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	o, ok := m.objs[key]
 	if !ok {
-		return o, executor.ErrNotFound
+		return o, storage.ErrNotFound
 	}
 	return o, nil
 }
 
-func (m *memBucket) CopyFromURL(ctx context.Context, src, key, ct string) (executor.Object, error) {
+func (m *memBucket) CopyFromURL(ctx context.Context, src, key, ct string) (storage.Object, error) {
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, src, nil)
 	if err != nil {
-		return executor.Object{}, err
+		return storage.Object{}, err
 	}
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
-		return executor.Object{}, err
+		return storage.Object{}, err
 	}
 	defer resp.Body.Close()
 	n, _ := io.Copy(io.Discard, resp.Body)
 	if resp.StatusCode != http.StatusOK {
-		return executor.Object{}, fmt.Errorf("GET: HTTP %d", resp.StatusCode)
+		return storage.Object{}, fmt.Errorf("GET: HTTP %d", resp.StatusCode)
 	}
-	o := executor.Object{Key: key, Size: n, ContentType: ct}
+	o := storage.Object{Key: key, Size: n, ContentType: ct}
 	m.mu.Lock()
 	m.objs[key] = o
 	m.mu.Unlock()

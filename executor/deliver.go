@@ -4,9 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"mime"
-	"strings"
-	"time"
 
 	"github.com/dubline/dubline/kling"
 	"github.com/dubline/dubline/planner"
@@ -38,7 +35,7 @@ func (r *runner) buildTask(ctx context.Context, job *planner.Job) (t runware.Tas
 		t.Model = kling.Model
 	}
 	if t.NumberResults == 1 && q.UploadEndpoint == "" && len(job.OutputKeys) == 1 {
-		u, err := r.opt.Sink.UploadURL(ctx, job.OutputKeys[0], kling.ContentType(q.OutputFormat), r.plan.Output.PresignTTL)
+		u, err := r.opt.Dest.UploadURL(ctx, job.OutputKeys[0], kling.ContentType(q.OutputFormat), r.plan.Output.PresignTTL)
 		if err != nil {
 			if ctx.Err() != nil {
 				return t, false, ctx.Err()
@@ -56,11 +53,11 @@ func (r *runner) buildTask(ctx context.Context, job *planner.Job) (t runware.Tas
 func (r *runner) existingOutputs(ctx context.Context, job *planner.Job) ([]string, error) {
 	var found []string
 	for _, key := range job.OutputKeys {
-		_, err := r.opt.Sink.Stat(ctx, key)
+		_, err := r.opt.Dest.Stat(ctx, key)
 		switch {
 		case err == nil:
 			found = append(found, key)
-		case !errors.Is(err, ErrNotFound):
+		case !errors.Is(err, storage.ErrNotFound):
 			return nil, fmt.Errorf("stat %s: %w", key, err)
 		}
 	}
@@ -72,14 +69,14 @@ func (r *runner) verifyDone(ctx context.Context, job *planner.Job) ([]OutputRepo
 	ct := kling.ContentType(job.Request.OutputFormat)
 	var outs []OutputReport
 	for _, key := range job.OutputKeys {
-		obj, err := r.opt.Sink.Stat(ctx, key)
-		if errors.Is(err, ErrNotFound) {
+		obj, err := r.opt.Dest.Stat(ctx, key)
+		if errors.Is(err, storage.ErrNotFound) {
 			return nil, false, nil
 		}
 		if err != nil {
 			return nil, false, fmt.Errorf("stat %s: %w", key, err)
 		}
-		if verified(obj, ct) != nil {
+		if storage.Verify(obj, ct) != nil {
 			return nil, false, nil
 		}
 		outs = append(outs, outputReport(key, obj))
@@ -104,82 +101,30 @@ func (r *runner) deliver(ctx context.Context, w *work, res *runware.Result) ([]O
 	return outs, nil
 }
 
-// deliverOne trusts an object Runware PUT via uploadEndpoint only after a
-// Stat; anything else is copied from videoURL at once (it expires).
-func (r *runner) deliverOne(ctx context.Context, w *work, key, ct, videoURL string) (Object, error) {
+// deliverOne trusts an object Runware PUT via uploadEndpoint only after
+// storage.Verify; anything else is copied from videoURL at once (it
+// expires), which verifies the copy.
+func (r *runner) deliverOne(ctx context.Context, w *work, key, ct, videoURL string) (storage.Object, error) {
 	if !w.copy {
-		obj, err := r.opt.Sink.Stat(ctx, key)
+		obj, err := r.opt.Dest.Stat(ctx, key)
 		if err == nil {
-			err = verified(obj, ct)
+			err = storage.Verify(obj, ct)
 		}
 		switch {
 		case err == nil:
 			return obj, nil
-		case errors.Is(err, ErrNotFound):
+		case errors.Is(err, storage.ErrNotFound):
 			r.log.Info("uploadEndpoint did not deliver; copying from videoURL", "job", w.job.ID, "key", key)
 		default:
 			r.log.Warn("uploaded object missing or wrong; copying from videoURL", "job", w.job.ID, "key", key, "err", r.scrub.err(err))
 		}
 	}
 	if videoURL == "" {
-		return Object{}, errors.New("not in the destination and the result has no videoURL")
+		return storage.Object{}, errors.New("not in the destination and the result has no videoURL")
 	}
-	if err := r.copyWithRetry(ctx, videoURL, key, ct); err != nil {
-		return Object{}, err
-	}
-	obj, err := r.opt.Sink.Stat(ctx, key)
-	if err != nil {
-		return Object{}, fmt.Errorf("verify after copy: %w", err)
-	}
-	if err := verified(obj, ct); err != nil {
-		return Object{}, fmt.Errorf("verify after copy: %w", err)
-	}
-	return obj, nil
+	return r.opt.Dest.CopyFromURL(ctx, videoURL, key, ct)
 }
 
-// copyWithRetry copies videoURL to key, retrying with backoff (a fresh
-// result URL can briefly answer 422/502).
-func (r *runner) copyWithRetry(ctx context.Context, videoURL, key, ct string) error {
-	delay := r.opt.CopyBackoff
-	var err error
-	for attempt := 1; ; attempt++ {
-		if _, err = r.opt.Sink.CopyFromURL(ctx, videoURL, key, ct); err == nil {
-			return nil
-		}
-		if attempt >= r.opt.CopyAttempts || ctx.Err() != nil || errors.Is(err, storage.ErrSourceGone) {
-			return fmt.Errorf("copy from videoURL (%d attempts): %w", attempt, err)
-		}
-		t := time.NewTimer(delay)
-		select {
-		case <-ctx.Done():
-			t.Stop()
-			return fmt.Errorf("copy from videoURL: %w", ctx.Err())
-		case <-t.C:
-		}
-		delay *= 2
-	}
-}
-
-// verified checks an output object: non-empty, expected content type.
-func verified(obj Object, ct string) error {
-	if obj.Size <= 0 {
-		return fmt.Errorf("object is empty")
-	}
-	if !sameMediaType(obj.ContentType, ct) {
-		return fmt.Errorf("object has content type %q, want %q", obj.ContentType, ct)
-	}
-	return nil
-}
-
-func sameMediaType(a, b string) bool {
-	ma, _, errA := mime.ParseMediaType(a)
-	mb, _, errB := mime.ParseMediaType(b)
-	if errA != nil || errB != nil {
-		return strings.EqualFold(strings.TrimSpace(a), strings.TrimSpace(b))
-	}
-	return ma == mb
-}
-
-func outputReport(key string, obj Object) OutputReport {
+func outputReport(key string, obj storage.Object) OutputReport {
 	return OutputReport{Key: key, Size: obj.Size, ContentType: obj.ContentType}
 }

@@ -2,7 +2,7 @@
 // concurrency, a budget that binds, a durable journal, resume, retries of
 // failed generations, output delivery and verification, and a report.
 //
-// It talks to the outside world through three small interfaces (API, Sink,
+// It talks to the outside world through three small interfaces (API, storage.Destination,
 // Inputs) that the runware and storage packages satisfy, so it can be
 // tested with in-memory fakes and run against the real client and S3.
 //

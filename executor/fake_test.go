@@ -13,6 +13,7 @@ import (
 	"github.com/dubline/dubline/kling"
 	"github.com/dubline/dubline/planner"
 	"github.com/dubline/dubline/runware"
+	"github.com/dubline/dubline/storage"
 )
 
 // Secrets the fakes put into URLs and errors; tests assert they never leak.
@@ -177,7 +178,7 @@ func (f *fakeAPI) submitted() []runware.Task {
 // fakeSink is an in-memory destination.
 type fakeSink struct {
 	mu       sync.Mutex
-	objs     map[string]Object
+	objs     map[string]storage.Object
 	copies   int
 	copyFail int // fail this many CopyFromURL calls first
 	copyCT   string
@@ -187,7 +188,7 @@ type fakeSink struct {
 	noUpload bool // UploadURL fails
 }
 
-func newFakeSink() *fakeSink { return &fakeSink{objs: map[string]Object{}} }
+func newFakeSink() *fakeSink { return &fakeSink{objs: map[string]storage.Object{}} }
 
 func (s *fakeSink) UploadURL(ctx context.Context, key, ct string, ttl time.Duration) (string, error) {
 	if s.noUpload {
@@ -196,46 +197,50 @@ func (s *fakeSink) UploadURL(ctx context.Context, key, ct string, ttl time.Durat
 	return fmt.Sprintf("https://sink.test/%s?X-Amz-Signature=%s&X-Amz-Credential=AKIA", key, sinkSig), nil
 }
 
-func (s *fakeSink) Stat(ctx context.Context, key string) (Object, error) {
+func (s *fakeSink) Stat(ctx context.Context, key string) (storage.Object, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.statErr != nil {
-		return Object{}, s.statErr
+		return storage.Object{}, s.statErr
 	}
 	o, ok := s.objs[key]
 	if !ok {
-		return Object{}, fmt.Errorf("stat %s: %w", key, ErrNotFound)
+		return storage.Object{}, fmt.Errorf("stat %s: %w", key, storage.ErrNotFound)
 	}
 	return o, nil
 }
 
-func (s *fakeSink) CopyFromURL(ctx context.Context, src, key, ct string) (Object, error) {
+func (s *fakeSink) CopyFromURL(ctx context.Context, src, key, ct string) (storage.Object, error) {
 	s.mu.Lock()
 	hook := s.copyHook
 	s.mu.Unlock()
 	if hook != nil {
 		if err := hook(ctx); err != nil {
-			return Object{}, err
+			return storage.Object{}, err
 		}
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.copies++
 	if s.copyErr != nil {
-		return Object{}, s.copyErr
+		return storage.Object{}, s.copyErr
 	}
 	if s.copyFail > 0 {
 		s.copyFail--
-		return Object{}, fmt.Errorf("GET %s: 502 bad gateway", src)
+		return storage.Object{}, fmt.Errorf("GET %s: 502 bad gateway", src)
 	}
 	if !strings.Contains(src, videoTok) {
-		return Object{}, fmt.Errorf("unexpected source")
+		return storage.Object{}, fmt.Errorf("unexpected source")
 	}
+	stored := ct
 	if s.copyCT != "" {
-		ct = s.copyCT
+		stored = s.copyCT
 	}
-	o := Object{Key: key, Size: 999, ContentType: ct}
+	o := storage.Object{Key: key, Size: 999, ContentType: stored}
 	s.objs[key] = o
+	if err := storage.Verify(o, ct); err != nil { // as every Destination does
+		return storage.Object{}, err
+	}
 	return o, nil
 }
 
@@ -244,7 +249,7 @@ func (s *fakeSink) String() string { return "mem://out/" }
 func (s *fakeSink) put(key string, size int64, ct string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.objs[key] = Object{Key: key, Size: size, ContentType: ct}
+	s.objs[key] = storage.Object{Key: key, Size: size, ContentType: ct}
 }
 
 func (s *fakeSink) del(key string) {
@@ -312,10 +317,9 @@ func newEnv(t *testing.T, n int) *env {
 	e := &env{t: t, sink: newFakeSink(), plan: testPlan(n, 462)}
 	e.api = newFakeAPI(e.sink)
 	e.opt = Options{
-		API: e.api, Sink: e.sink, Inputs: fakeInputs{},
-		StateDir:    t.TempDir(),
-		CopyBackoff: time.Millisecond,
-		Secrets:     []string{apiSecret},
+		API: e.api, Dest: e.sink, Inputs: fakeInputs{},
+		StateDir: t.TempDir(),
+		Secrets:  []string{apiSecret},
 		NewUUID: func() string {
 			return fmt.Sprintf("00000000-0000-4000-8000-%012d", e.uuid.Add(1))
 		},

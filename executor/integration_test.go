@@ -3,7 +3,6 @@ package executor_test
 import (
 	"bytes"
 	"context"
-	"errors"
 	"fmt"
 	"math/rand/v2"
 	"net/http/httptest"
@@ -38,7 +37,7 @@ type integ struct {
 	emu    *emulator.Emulator
 	client *runware.Client
 	opt    executor.Options
-	sink   *sinkAdapter
+	sink   *countingDest
 	plan   *planner.Plan
 }
 
@@ -81,13 +80,12 @@ func newInteg(t *testing.T, n int, eo emulator.Options) *integ {
 			OutputKeys: []string{id + ".mp4"}, Fingerprint: "fp-" + id,
 		})
 	}
-	v.sink = &sinkAdapter{d: dest}
+	v.sink = &countingDest{Destination: dest}
 	v.opt = executor.Options{
-		API: c, Sink: v.sink,
-		Inputs:      &staging.Inputs{S3: s3c, Staging: "s3://stage/in/", TTL: time.Hour},
-		StateDir:    t.TempDir(),
-		CopyBackoff: 10 * time.Millisecond,
-		Secrets:     []string{integKey},
+		API: c, Dest: v.sink,
+		Inputs:   &staging.Inputs{S3: s3c, Staging: "s3://stage/in/", TTL: time.Hour},
+		StateDir: t.TempDir(),
+		Secrets:  []string{integKey},
 	}
 	return v
 }
@@ -243,29 +241,13 @@ func TestIntegrationBudgetAndCredits(t *testing.T) {
 	v.checkBilledOnce()
 }
 
-// sinkAdapter makes a storage.Destination an executor.Sink (cmd has the
-// same few lines).
-type sinkAdapter struct {
-	d      storage.Destination
+// countingDest counts the copies a storage.Destination makes.
+type countingDest struct {
+	storage.Destination
 	copies atomic.Int64
 }
 
-func (s *sinkAdapter) UploadURL(ctx context.Context, key, ct string, ttl time.Duration) (string, error) {
-	return s.d.UploadURL(ctx, key, ct, ttl)
-}
-
-func (s *sinkAdapter) Stat(ctx context.Context, key string) (executor.Object, error) {
-	o, err := s.d.Stat(ctx, key)
-	if errors.Is(err, storage.ErrNotFound) {
-		return executor.Object{}, fmt.Errorf("%w: %w", executor.ErrNotFound, err)
-	}
-	return executor.Object(o), err
-}
-
-func (s *sinkAdapter) CopyFromURL(ctx context.Context, src, key, ct string) (executor.Object, error) {
+func (s *countingDest) CopyFromURL(ctx context.Context, src, key, ct string) (storage.Object, error) {
 	s.copies.Add(1)
-	o, err := s.d.CopyFromURL(ctx, src, key, ct)
-	return executor.Object(o), err
+	return s.Destination.CopyFromURL(ctx, src, key, ct)
 }
-
-func (s *sinkAdapter) String() string { return s.d.String() }

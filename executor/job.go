@@ -76,7 +76,7 @@ func (r *runner) fresh(runCtx, ctx context.Context, w *work) {
 	}
 	if len(existing) > 0 && !w.known && !r.opt.Overwrite {
 		r.fail(w, "output", "outputExists", fmt.Sprintf("output %q already exists in %s; use --overwrite to replace it",
-			existing[0], r.opt.Sink.String()))
+			existing[0], r.opt.Dest.String()))
 		return
 	}
 	need := r.bud.scaled(w.job.Estimate)

@@ -9,15 +9,16 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/dubline/dubline/planner"
+	"github.com/dubline/dubline/storage"
 )
 
-// Options configures Run. API, Sink, Inputs and StateDir are required;
+// Options configures Run. API, Dest, Inputs and StateDir are required;
 // everything the plan settles (concurrency, budget, URL lifetimes) is
 // taken from the plan.
 type Options struct {
-	API    API    // the Runware client
-	Sink   Sink   // where results go
-	Inputs Inputs // planned input -> URL Runware can fetch
+	API    API                 // the Runware client
+	Dest   storage.Destination // where results go
+	Inputs Inputs              // planned input -> URL Runware can fetch
 
 	// StateDir holds the journal.
 	StateDir string
@@ -37,10 +38,6 @@ type Options struct {
 	// Grace is how long in-flight jobs may still record their state after
 	// ctx is cancelled (default 10 s).
 	Grace time.Duration
-	// CopyAttempts and CopyBackoff govern the fallback copy of videoURL
-	// (defaults 3 and 2 s, doubling).
-	CopyAttempts int
-	CopyBackoff  time.Duration
 	// DeliveryTimeout bounds the delivery of one job's results (Stat and
 	// copies from videoURL); when it passes the job is left undelivered and
 	// the next run retries (default max(plan.JobTimeout, 10 min)).
@@ -61,8 +58,8 @@ type Options struct {
 
 // withDefaults checks opt and fills the defaults of the executor's own knobs.
 func (opt Options) withDefaults(plan *planner.Plan) (Options, error) {
-	if opt.API == nil || opt.Sink == nil || opt.Inputs == nil || opt.StateDir == "" {
-		return opt, fmt.Errorf("executor: Options.API, Sink, Inputs and StateDir are required")
+	if opt.API == nil || opt.Dest == nil || opt.Inputs == nil || opt.StateDir == "" {
+		return opt, fmt.Errorf("executor: Options.API, Dest, Inputs and StateDir are required")
 	}
 	if plan.Concurrency < 1 {
 		return opt, fmt.Errorf("executor: plan concurrency %d: the planner sets at least 1", plan.Concurrency)
@@ -85,14 +82,8 @@ func (opt Options) withDefaults(plan *planner.Plan) (Options, error) {
 	if opt.Grace <= 0 {
 		opt.Grace = 10 * time.Second
 	}
-	if opt.CopyAttempts <= 0 {
-		opt.CopyAttempts = 3
-	}
 	if opt.DeliveryTimeout <= 0 {
 		opt.DeliveryTimeout = max(plan.JobTimeout, 10*time.Minute)
-	}
-	if opt.CopyBackoff <= 0 {
-		opt.CopyBackoff = 2 * time.Second
 	}
 	return opt, nil
 }

@@ -8,6 +8,12 @@
 // invoice that contradicts the page changes one file.
 package kling
 
+import (
+	"strings"
+
+	"github.com/dubline/dubline/internal/mediatype"
+)
+
 // Model is the only model Dubline drives.
 const Model = "klingai:7@1"
 
@@ -59,14 +65,10 @@ func Ext(format string) string {
 
 // ContentType returns the MIME type of an output format.
 func ContentType(format string) string {
-	switch format {
-	case "WEBM":
-		return "video/webm"
-	case "MOV":
-		return "video/quicktime"
-	default:
-		return "video/mp4"
+	if format == "" {
+		format = DefaultOutputFormat
 	}
+	return mediatype.For("." + strings.ToLower(format))
 }
 
 // ValidVolume reports whether v is within 0..2 and a multiple of 0.01.

@@ -31,7 +31,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"mime"
 	"os"
 	"path/filepath"
 	"strings"
@@ -40,6 +39,7 @@ import (
 
 	"golang.org/x/sync/singleflight"
 
+	"github.com/dubline/dubline/internal/mediatype"
 	"github.com/dubline/dubline/planner"
 )
 
@@ -181,10 +181,7 @@ func (s *Inputs) local(ctx context.Context, path string) (string, error) {
 	if id, ok := s.cached(hash); ok {
 		return id, nil
 	}
-	ct := mime.TypeByExtension(strings.ToLower(filepath.Ext(path)))
-	if ct == "" {
-		ct = "application/octet-stream"
-	}
+	ct := mediatype.For(path)
 	uri := "data:" + ct + ";base64," + base64.StdEncoding.EncodeToString(data)
 	id, _, err := s.Uploader.UploadMedia(ctx, uri)
 	if err != nil {

@@ -20,9 +20,11 @@ type Destination interface {
 	// the error wraps ErrNotFound if it is absent.
 	Stat(ctx context.Context, key string) (Object, error)
 	// CopyFromURL downloads srcURL (a Runware videoURL) and stores it under
-	// key with contentType. It retries the download on 422/429/5xx and
-	// network errors for a bounded time, and the store as described on each
-	// implementation. A result is never visible half-written.
+	// key with contentType, then checks the stored object with Verify. It
+	// retries the download on 422/429/5xx and network errors for a bounded
+	// time, and the store as described on each implementation; the caller
+	// does not retry it. A result is never visible half-written. The error
+	// wraps ErrSourceGone when the source is gone for good.
 	CopyFromURL(ctx context.Context, srcURL, key, contentType string) (Object, error)
 	// String names the destination for messages ("s3://bucket/prefix/",
 	// "/abs/dir/").

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/dubline/dubline/internal/fsutil"
+	"github.com/dubline/dubline/internal/mediatype"
 	"github.com/dubline/dubline/internal/redact"
 )
 
@@ -74,10 +75,10 @@ func (d *dirDest) Stat(_ context.Context, key string) (Object, error) {
 	if !st.Mode().IsRegular() {
 		return Object{}, fmt.Errorf("stat %s: not a regular file", p)
 	}
-	return Object{Key: key, Size: st.Size(), ContentType: ContentTypeFor(p)}, nil
+	return Object{Key: key, Size: st.Size(), ContentType: mediatype.For(p)}, nil
 }
 
-func (d *dirDest) CopyFromURL(ctx context.Context, srcURL, key, _ string) (Object, error) {
+func (d *dirDest) CopyFromURL(ctx context.Context, srcURL, key, contentType string) (Object, error) {
 	p, err := d.path(key)
 	if err != nil {
 		return Object{}, err
@@ -119,5 +120,12 @@ func (d *dirDest) CopyFromURL(ctx context.Context, srcURL, key, _ string) (Objec
 	if err := fsutil.SyncDir(dir); err != nil {
 		return fail("fsync directory", err)
 	}
-	return d.Stat(ctx, key)
+	obj, err := d.Stat(ctx, key)
+	if err == nil {
+		err = Verify(obj, contentType)
+	}
+	if err != nil {
+		return fail("verify", err)
+	}
+	return obj, nil
 }

@@ -2,9 +2,9 @@ package storage
 
 import (
 	"errors"
-	"mime"
-	"path"
-	"strings"
+	"fmt"
+
+	"github.com/dubline/dubline/internal/mediatype"
 )
 
 // ErrNotFound is wrapped by Head and Stat when the object does not exist.
@@ -18,32 +18,15 @@ type Object struct {
 	ETag        string // without quotes; "" for local files
 }
 
-// mediaTypes are fixed so results do not depend on /etc/mime.types.
-var mediaTypes = map[string]string{
-	".mp4":  "video/mp4",
-	".m4v":  "video/mp4",
-	".mov":  "video/quicktime",
-	".webm": "video/webm",
-	".mkv":  "video/x-matroska",
-	".wav":  "audio/wav",
-	".mp3":  "audio/mpeg",
-	".m4a":  "audio/mp4",
-	".aac":  "audio/aac",
-	".ogg":  "audio/ogg",
-	".opus": "audio/ogg",
-	".flac": "audio/flac",
-	".json": "application/json",
-}
-
-// ContentTypeFor returns the media type for name's extension, or
-// "application/octet-stream" when it is unknown.
-func ContentTypeFor(name string) string {
-	ext := strings.ToLower(path.Ext(name))
-	if t, ok := mediaTypes[ext]; ok {
-		return t
+// Verify is the one check of a stored result: not empty, and of the
+// media type expected (parameters ignored). Every delivery path applies it:
+// an object Runware PUT, an object copied here, one found by a later run.
+func Verify(obj Object, contentType string) error {
+	if obj.Size <= 0 {
+		return fmt.Errorf("object %s is empty", obj.Key)
 	}
-	if t := mime.TypeByExtension(ext); t != "" {
-		return t
+	if !mediatype.Same(obj.ContentType, contentType) {
+		return fmt.Errorf("object %s has content type %q, want %q", obj.Key, obj.ContentType, contentType)
 	}
-	return "application/octet-stream"
+	return nil
 }

@@ -43,17 +43,6 @@ func TestParseS3URL(t *testing.T) {
 	}
 }
 
-func TestContentTypeFor(t *testing.T) {
-	for name, want := range map[string]string{
-		"a.mp4": "video/mp4", "dir/B.MOV": "video/quicktime", "x.webm": "video/webm",
-		"s.wav": "audio/wav", "s.mp3": "audio/mpeg", "s.m4a": "audio/mp4", "noext": "application/octet-stream",
-	} {
-		if got := ContentTypeFor(name); got != want {
-			t.Errorf("ContentTypeFor(%q) = %q, want %q", name, got, want)
-		}
-	}
-}
-
 func TestParseContentRangeTotal(t *testing.T) {
 	for in, want := range map[string]int64{"bytes 0-9/100": 100, "bytes 5-5/6": 6, "bytes 0-0/*": -1, "garbage": -1} {
 		got, err := parseContentRangeTotal(in)

@@ -87,13 +87,13 @@ func (d *s3Dest) CopyFromURL(ctx context.Context, srcURL, key, contentType strin
 	if err != nil {
 		return fail("verify", err)
 	}
+	obj.Key = key
 	if obj.Size != size {
 		return fail("verify", fmt.Errorf("stored %d bytes, uploaded %d", obj.Size, size))
 	}
-	if contentType != "" && obj.ContentType != contentType {
-		return fail("verify", fmt.Errorf("stored Content-Type %q, want %q", obj.ContentType, contentType))
+	if err := Verify(obj, contentType); err != nil {
+		return fail("verify", err)
 	}
-	obj.Key = key
 	return obj, nil
 }
 

@@ -13,6 +13,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/dubline/dubline/internal/mediatype"
 )
 
 // Stage uploads the local file to bucket under a content-addressed key,
@@ -54,7 +55,7 @@ func (s *S3) Stage(ctx context.Context, bucket, prefix, localPath string) (key s
 		Key:           aws.String(key),
 		Body:          f,
 		ContentLength: aws.Int64(st.Size()),
-		ContentType:   aws.String(ContentTypeFor(localPath)),
+		ContentType:   aws.String(mediatype.For(localPath)),
 	})
 	if err != nil {
 		return "", fmt.Errorf("stage %s to %s: %w", localPath, s3URL(bucket, key), scrub(err))

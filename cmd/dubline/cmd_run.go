@@ -81,7 +81,7 @@ func cmdRun(ctx context.Context, args []string, e env) int {
 		return ExitInvalid
 	}
 	defer deps.close()
-	opt.API, opt.Sink, opt.Inputs, opt.StateDir = deps.api, deps.sink, deps.inputs, deps.stateDir
+	opt.API, opt.Dest, opt.Inputs, opt.StateDir = deps.api, deps.sink, deps.inputs, deps.stateDir
 	opt.Logger, opt.Secrets = e.log, deps.secrets
 	// The in-process emulator forgets its tasks when this process exits;
 	// it bills nothing, so tasks a killed rehearsal left in flight are

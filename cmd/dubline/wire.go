@@ -25,7 +25,7 @@ import (
 // deps are the parts a run is made of, checked before anything is submitted.
 type deps struct {
 	api      executor.API
-	sink     executor.Sink
+	sink     storage.Destination
 	inputs   executor.Inputs
 	stateDir string
 	scope    string // API endpoint and account, for caches of Runware-side state
