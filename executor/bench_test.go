@@ -70,7 +70,7 @@ func benchOnce(b *testing.B, jobs, conc int, latency time.Duration) {
 			Index: i, ID: id,
 			Video:    planner.Input{Raw: video, Kind: planner.InputRunware, URL: video},
 			Audio:    planner.Input{Raw: audio, Kind: planner.InputRunware, URL: audio},
-			Request:  planner.Request{Model: kling.Model, OutputFormat: "MP4", OutputQuality: 95, NumberResults: 1, SoundVolume: 1, IncludeCost: true},
+			Request:  new(kling.DefaultRequest()),
 			Estimate: kling.JobPrice(4.2, 1), OutputKeys: []string{id + ".mp4"}, Fingerprint: id,
 		})
 	}

@@ -23,19 +23,10 @@ func (r *runner) buildTask(ctx context.Context, job *planner.Job) (t runware.Tas
 	if err != nil {
 		return t, false, fmt.Errorf("audio %s: %w", job.Audio.Raw, err)
 	}
-	q := job.Request
-	t = runware.Task{
-		Model: q.Model, Video: video, Audio: audio,
-		OutputFormat: q.OutputFormat, OutputQuality: q.OutputQuality, NumberResults: max(q.NumberResults, 1),
-		OriginalAudioVolume: q.OriginalAudioVolume, SoundVolume: q.SoundVolume, IncludeCost: q.IncludeCost,
-		TTL: q.TTL, WebhookURL: q.WebhookURL, UploadEndpoint: q.UploadEndpoint,
-		CheckContent: q.CheckContent, SafetyMode: q.SafetyMode,
-	}
-	if t.Model == "" {
-		t.Model = kling.Model
-	}
-	if t.NumberResults == 1 && q.UploadEndpoint == "" && len(job.OutputKeys) == 1 {
-		u, err := r.opt.Dest.UploadURL(ctx, job.OutputKeys[0], kling.ContentType(q.OutputFormat), r.plan.Output.PresignTTL)
+	t = runware.Task{Video: video, Audio: audio, Request: *job.Request}
+	if t.Request.NumberResults() == 1 && t.Request.UploadEndpoint() == "" && len(job.OutputKeys) == 1 {
+		ct := kling.ContentType(t.Request.OutputFormat())
+		u, err := r.opt.Dest.UploadURL(ctx, job.OutputKeys[0], ct, r.plan.Output.PresignTTL)
 		if err != nil {
 			if ctx.Err() != nil {
 				return t, false, ctx.Err()
@@ -43,7 +34,7 @@ func (r *runner) buildTask(ctx context.Context, job *planner.Job) (t runware.Tas
 			r.log.Warn("no upload URL; the result will be copied from videoURL", "job", job.ID, "err", r.scrub.err(err))
 			return t, false, nil
 		}
-		t.UploadEndpoint = u // "" when the destination takes no direct uploads (a local directory)
+		t.Request.SetUploadEndpoint(u) // "" when the destination takes no direct uploads (a local directory)
 		return t, u != "", nil
 	}
 	return t, false, nil
@@ -66,7 +57,7 @@ func (r *runner) existingOutputs(ctx context.Context, job *planner.Job) ([]strin
 
 // verifyDone checks the outputs of a job an earlier run finished.
 func (r *runner) verifyDone(ctx context.Context, job *planner.Job) ([]OutputReport, bool, error) {
-	ct := kling.ContentType(job.Request.OutputFormat)
+	ct := kling.ContentType(job.Request.OutputFormat())
 	var outs []OutputReport
 	for _, key := range job.OutputKeys {
 		obj, err := r.opt.Dest.Stat(ctx, key)
@@ -86,7 +77,7 @@ func (r *runner) verifyDone(ctx context.Context, job *planner.Job) ([]OutputRepo
 
 // deliver makes sure every result is stored and verified at its key.
 func (r *runner) deliver(ctx context.Context, w *work, res *runware.Result) ([]OutputReport, error) {
-	ct := kling.ContentType(w.job.Request.OutputFormat)
+	ct := kling.ContentType(w.job.Request.OutputFormat())
 	var outs []OutputReport
 	for i, key := range w.job.OutputKeys {
 		if i >= len(res.Items) {

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/dubline/dubline/internal/testutil"
+	"github.com/dubline/dubline/kling"
 
 	"github.com/dubline/dubline/runware"
 )
@@ -31,12 +32,12 @@ func TestOutputFallbackCopy(t *testing.T) {
 		{"no upload URL", func(e *env) { e.sink.noUpload = true }, 2, "video/mp4"},
 		{"user uploadEndpoint", func(e *env) {
 			for i := range e.plan.Jobs {
-				e.plan.Jobs[i].Request.UploadEndpoint = "https://user.test/put"
+				e.plan.Jobs[i].Request.SetUploadEndpoint("https://user.test/put")
 			}
 		}, 2, "video/mp4"},
 		{"webm", func(e *env) {
 			for i := range e.plan.Jobs {
-				e.plan.Jobs[i].Request.OutputFormat = "WEBM"
+				e.plan.Jobs[i].Request.Set("outputFormat", kling.Str("WEBM"))
 				e.plan.Jobs[i].OutputKeys = []string{e.plan.Jobs[i].ID + ".webm"}
 			}
 		}, 0, "video/webm"},
@@ -66,18 +67,18 @@ func TestOutputFallbackCopy(t *testing.T) {
 func TestMultipleResults(t *testing.T) {
 	e := newEnv(t, 1)
 	j := &e.plan.Jobs[0]
-	j.Request.NumberResults = 3
+	j.Request.Set("numberResults", kling.Num(3))
 	j.OutputKeys = []string{"a_1.mp4", "a_2.mp4", "a_3.mp4"}
 	rep := e.run(context.Background())
 	if !rep.Done() || len(rep.Jobs[0].Outputs) != 3 || e.sink.copyCount() != 3 {
 		t.Fatalf("stopped %q outputs %+v copies %d", rep.StoppedBy, rep.Jobs[0].Outputs, e.sink.copyCount())
 	}
-	if sub := e.api.submitted()[0]; sub.UploadEndpoint != "" || sub.NumberResults != 3 {
+	if sub := e.api.submitted()[0]; sub.Request.UploadEndpoint() != "" || sub.Request.NumberResults() != 3 {
 		t.Errorf("task %+v", sub)
 	}
 	// Fewer results than asked: not a success, and not paid twice.
 	e2 := newEnv(t, 1)
-	e2.plan.Jobs[0].Request.NumberResults = 2
+	e2.plan.Jobs[0].Request.Set("numberResults", kling.Num(2))
 	e2.plan.Jobs[0].OutputKeys = []string{"b_1.mp4", "b_2.mp4"}
 	e2.api.items = func(runware.Task) int { return 1 }
 	rep = e2.run(context.Background())
@@ -176,13 +177,13 @@ func TestSecretsNeverWritten(t *testing.T) {
 			return &runware.Error{Class: runware.Permanent, Code: "invalidVideo",
 				Message: "cannot fetch " + task.Video + " with key " + apiSecret}
 		case strings.Contains(task.Video, "job-002"):
-			return &runware.Error{Class: runware.Transient, Err: errors.New(`Post "` + task.UploadEndpoint + `": reset`)}
+			return &runware.Error{Class: runware.Transient, Err: errors.New(`Post "` + task.Request.UploadEndpoint() + `": reset`)}
 		}
 		return nil
 	}
 	e.api.onWait = func(ctx context.Context, ft *fakeTask) error {
 		if strings.Contains(ft.task.Video, "job-003") {
-			return &runware.Error{Class: runware.Permanent, Terminal: true, Message: "upload to " + ft.task.UploadEndpoint + " failed"}
+			return &runware.Error{Class: runware.Permanent, Terminal: true, Message: "upload to " + ft.task.Request.UploadEndpoint() + " failed"}
 		}
 		return nil
 	}

@@ -126,7 +126,7 @@ func (f *fakeAPI) finish(ft *fakeTask) *runware.Result {
 		return ft.result
 	}
 	t := ft.task
-	n := t.NumberResults
+	n := t.Request.NumberResults()
 	if f.items != nil {
 		n = f.items(t)
 	}
@@ -145,12 +145,12 @@ func (f *fakeAPI) finish(ft *fakeTask) *runware.Result {
 		res.Items = append(res.Items, it)
 	}
 	res.Cost, res.CostReported = usd, reported
-	if f.upload && t.UploadEndpoint != "" && f.sink != nil {
+	if f.upload && t.Request.UploadEndpoint() != "" && f.sink != nil {
 		ct := f.uploadCT
 		if ct == "" {
-			ct = kling.ContentType(t.OutputFormat)
+			ct = kling.ContentType(t.Request.OutputFormat())
 		}
-		f.sink.put(keyFromURL(t.UploadEndpoint), 1234, ct)
+		f.sink.put(keyFromURL(t.Request.UploadEndpoint()), 1234, ct)
 	}
 	ft.result = res
 	return res
@@ -292,7 +292,7 @@ func testPlan(n int, est kling.Price) *planner.Plan {
 			Video:           planner.Input{Raw: id + ".mp4", Kind: planner.InputLocal},
 			Audio:           planner.Input{Raw: id + ".wav", Kind: planner.InputLocal},
 			Tags:            []string{map[bool]string{true: "even", false: "odd"}[i%2 == 0]},
-			Request:         planner.Request{Model: kling.Model, OutputFormat: "MP4", OutputQuality: 95, NumberResults: 1, IncludeCost: true},
+			Request:         new(kling.DefaultRequest()),
 			BillableSeconds: 5, Estimate: est,
 			OutputKeys:  []string{id + ".mp4"},
 			Fingerprint: "fp-" + id,

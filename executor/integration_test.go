@@ -75,7 +75,7 @@ func newInteg(t *testing.T, n int, eo emulator.Options) *integ {
 			Index: i, ID: id,
 			Video:        planner.Input{Raw: "face.mp4", Kind: planner.InputLocal, Path: filepath.Join(media, "face.mp4")},
 			Audio:        planner.Input{Raw: "speech_4_2s.wav", Kind: planner.InputLocal, Path: filepath.Join(media, "speech_4_2s.wav")},
-			Request:      planner.Request{Model: kling.Model, OutputFormat: "MP4", OutputQuality: 95, NumberResults: 1, SoundVolume: 1, IncludeCost: true},
+			Request:      new(kling.DefaultRequest()),
 			AudioSeconds: 4.2, BillableSeconds: 5, Estimate: integPrice,
 			OutputKeys: []string{id + ".mp4"}, Fingerprint: "fp-" + id,
 		})

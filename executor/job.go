@@ -382,7 +382,7 @@ func (w *work) numberResults() int {
 	if n := len(w.job.OutputKeys); n > 0 {
 		return n
 	}
-	return max(w.job.Request.NumberResults, 1)
+	return w.job.Request.NumberResults()
 }
 
 func joinNote(a, b string) string {

@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/dubline/dubline/kling"
 	"github.com/dubline/dubline/runware"
 )
 
@@ -32,8 +33,9 @@ func (e *env) seed(recs ...record) {
 // run's request had arrived.
 func (e *env) preAccept(jobIdx int, uuid string) {
 	j := e.plan.Jobs[jobIdx]
-	e.api.tasks[uuid] = &fakeTask{task: runware.Task{TaskUUID: uuid, NumberResults: 1, OutputFormat: "MP4",
-		UploadEndpoint: "https://sink.test/" + j.OutputKeys[0] + "?X-Amz-Signature=" + sinkSig}}
+	task := runware.Task{TaskUUID: uuid, Request: kling.DefaultRequest()}
+	task.Request.SetUploadEndpoint("https://sink.test/" + j.OutputKeys[0] + "?X-Amz-Signature=" + sinkSig)
+	e.api.tasks[uuid] = &fakeTask{task: task}
 	e.api.order = append(e.api.order, uuid)
 }
 

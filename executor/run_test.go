@@ -33,7 +33,7 @@ func TestRunAllSucceed(t *testing.T) {
 		}
 	}
 	for _, task := range e.api.submitted() {
-		if task.UploadEndpoint == "" || task.Resend || task.Model != kling.Model {
+		if task.Request.UploadEndpoint() == "" || task.Resend || task.Request.Model != kling.Model {
 			t.Errorf("task %+v", task)
 		}
 	}

@@ -20,37 +20,6 @@ const Model = "klingai:7@1"
 // TaskType is the Runware task type for the model.
 const TaskType = "videoInference"
 
-// Output formats accepted by outputFormat.
-var OutputFormats = []string{"MP4", "WEBM", "MOV"}
-
-// Safety modes accepted by safety.mode.
-var SafetyModes = []string{"none", "fast", "full"}
-
-// Parameter ranges from the model page.
-const (
-	MinOutputQuality = 20
-	MaxOutputQuality = 99
-	MinNumberResults = 1
-	MaxNumberResults = 4
-	MinTTL           = 60
-	MinVolume        = 0.0
-	MaxVolume        = 2.0
-	VolumeStep       = 0.01
-)
-
-// Seed defaults, used when neither the job nor the manifest's defaults set a
-// parameter. IncludeCost defaults to true in Dubline (the page says false):
-// the reported cost is how estimates are reconciled, so we always ask for it.
-const (
-	DefaultOutputFormat        = "MP4"
-	DefaultOutputQuality       = 95
-	DefaultNumberResults       = 1
-	DefaultOriginalAudioVolume = 1.0
-	DefaultSoundVolume         = 1.0
-	DefaultIncludeCost         = true
-	DefaultSafetyMode          = "none"
-)
-
 // Ext returns the file extension (without dot) for an output format.
 func Ext(format string) string {
 	switch format {
@@ -66,18 +35,7 @@ func Ext(format string) string {
 // ContentType returns the MIME type of an output format.
 func ContentType(format string) string {
 	if format == "" {
-		format = DefaultOutputFormat
+		format = Params[iOutputFormat].Default.S
 	}
 	return mediatype.For("." + strings.ToLower(format))
-}
-
-// ValidVolume reports whether v is within 0..2 and a multiple of 0.01.
-func ValidVolume(v float64) bool {
-	if v < MinVolume || v > MaxVolume {
-		return false
-	}
-	h := v * 100
-	r := float64(int64(h + 0.5))
-	d := h - r
-	return d < 1e-6 && d > -1e-6
 }

@@ -80,14 +80,6 @@ func TestPriceString(t *testing.T) {
 	}
 }
 
-func TestValidVolume(t *testing.T) {
-	for v, want := range map[float64]bool{0: true, 1: true, 2: true, 1.25: true, 0.01: true, 1.005: false, -0.01: false, 2.01: false} {
-		if got := ValidVolume(v); got != want {
-			t.Errorf("ValidVolume(%v) = %t, want %t", v, got, want)
-		}
-	}
-}
-
 func TestCheckLimits(t *testing.T) {
 	cases := []struct {
 		name string

@@ -272,9 +272,8 @@ func (d *decoder) chunkedJobs(m *Manifest) {
 		cd := *d
 		cd.lineOff = c.line - 1
 		for _, e := range r.seq.Content {
-			i := len(m.Jobs)
-			m.Jobs = append(m.Jobs, Job{Index: i, Pos: cd.pos(e), Dir: m.Dir})
-			cd.yamlJob(e, i, &m.Jobs[i], &m.Defaults)
+			j := m.newJob(cd.pos(e), m.Dir)
+			cd.yamlJob(e, j.Index, j, &m.Defaults)
 		}
 	}
 }

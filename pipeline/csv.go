@@ -54,7 +54,7 @@ func (st *state) csvJobs(s jobsSource, dir, head string, m *Manifest) {
 				"row has "+strconv.Itoa(len(rec))+" columns, the header has "+strconv.Itoa(ncols))
 			continue
 		}
-		m.Jobs = append(m.Jobs, Job{Index: len(m.Jobs), Path: ps.job, Pos: Pos{File: s.path, Line: line}, Dir: dir})
+		m.newJob(Pos{File: s.path, Line: line}, dir).Path = ps.job
 		j := &m.Jobs[len(m.Jobs)-1]
 		for c, cell := range rec {
 			fi := cols[c]

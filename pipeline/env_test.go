@@ -54,8 +54,8 @@ func TestEnvInJobsFrom(t *testing.T) {
 		t.Fatalf("got %d jobs", len(m.Jobs))
 	}
 	for _, j := range m.Jobs {
-		if j.Video.V[:6] != "s3://m" || j.Params.OutputQuality.V != 77 {
-			t.Errorf("%s: video %q quality %d", j.Path, j.Video.V, j.Params.OutputQuality.V)
+		if j.Video.V[:6] != "s3://m" || j.Params.Get("outputQuality").V.Int() != 77 {
+			t.Errorf("%s: video %q quality %d", j.Path, j.Video.V, j.Params.Get("outputQuality").V.Int())
 		}
 	}
 	_, err = Parse("m.yaml", []byte(src), dir, mapEnv(map[string]string{"LANG": "es", "Q": "x"}))

@@ -8,6 +8,8 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+
+	"github.com/dubline/dubline/kling"
 )
 
 var update = flag.Bool("update", false, "rewrite testdata/*.golden from the current output")
@@ -87,6 +89,10 @@ func dump(m *Manifest) string {
 func dumpFields(b *strings.Builder, v reflect.Value) {
 	for i := 0; i < v.NumField(); i++ {
 		f := v.Field(i)
+		if ps, ok := f.Interface().(Params); ok {
+			dumpParams(b, &ps)
+			continue
+		}
 		if f.Kind() != reflect.Struct {
 			continue
 		}
@@ -99,5 +105,23 @@ func dumpFields(b *strings.Builder, v reflect.Value) {
 		if v.Type().Field(i).Name != "Pos" {
 			dumpFields(b, f)
 		}
+	}
+}
+
+func dumpParams(b *strings.Builder, ps *Params) {
+	for i, f := range ps {
+		if !f.Set {
+			continue
+		}
+		var v any = f.V.N
+		switch kling.Params[i].Kind {
+		case kling.String:
+			v = f.V.S
+		case kling.Int:
+			v = f.V.Int()
+		case kling.Bool:
+			v = f.V.Bool()
+		}
+		fmt.Fprintf(b, "  %s = %#v @ %v\n", f.Path, v, f.Pos)
 	}
 }

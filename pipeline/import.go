@@ -134,7 +134,7 @@ func (st *state) jsonlJobs(s jobsSource, dir, head string, m *Manifest) {
 		if len(n.Content) == 0 {
 			continue
 		}
-		m.Jobs = append(m.Jobs, Job{Index: len(m.Jobs), Pos: pos, Dir: dir})
+		m.newJob(pos, dir)
 		d := decoder{st: st, file: s.path, line: line}
 		d.mappingJob(n.Content[0], &m.Jobs[len(m.Jobs)-1], head, i, &m.Defaults)
 		i++

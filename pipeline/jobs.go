@@ -5,27 +5,26 @@ import (
 	"strings"
 
 	"gopkg.in/yaml.v3"
+
+	"github.com/dubline/dubline/kling"
 )
 
 // Field numbers: a job's fields in one list. 0..5 are the job-only fields
-// (slot numbers sID..sTags), then the params without safety, then the two
-// safety fields. The CSV column set uses the same numbering.
-const (
-	fCheckContent = jobOnly + pSafety
-	fSafetyMode   = fCheckContent + 1
-	nFields       = fSafetyMode + 1
-)
+// (slot numbers sID..sTags), then kling.Params in order (field jobOnly+i
+// is parameter i). The CSV column set uses the same numbering.
+const nFields = jobOnly + kling.NParams
+
+// Field masks are uint32.
+var _ [32 - nFields]struct{}
 
 // fieldSuffixes are the path suffixes of a job's fields.
 var fieldSuffixes = func() (s [nFields]string) {
 	for i, n := range jobOnlyNames {
 		s[i] = "." + n
 	}
-	for p := 0; p < pSafety; p++ {
-		s[jobOnly+p] = "." + paramNames[p]
+	for i := range kling.Params {
+		s[jobOnly+i] = "." + kling.Params[i].Name
 	}
-	s[fCheckContent] = ".safety.checkContent"
-	s[fSafetyMode] = ".safety.mode"
 	return s
 }()
 
@@ -83,13 +82,9 @@ func itemPath(head string, i int) string {
 // setMask is the mask of p's fields that are set.
 func setMask(p *Params) uint32 {
 	var m uint32
-	for k, set := range [...]bool{
-		p.OutputFormat.Set, p.OutputQuality.Set, p.NumberResults.Set, p.OriginalAudioVolume.Set,
-		p.SoundVolume.Set, p.IncludeCost.Set, p.TTL.Set, p.WebhookURL.Set, p.UploadEndpoint.Set,
-		p.CheckContent.Set, p.SafetyMode.Set,
-	} {
-		if set {
-			m |= 1 << (jobOnly + k)
+	for i := range p {
+		if p[i].Set {
+			m |= 1 << (jobOnly + i)
 		}
 	}
 	return m
@@ -98,13 +93,22 @@ func setMask(p *Params) uint32 {
 // slotMask is the mask of fields a job's gathered slots write.
 func slotMask(s *slots) uint32 {
 	var m uint32
-	for fi := 0; fi < jobOnly+pSafety; fi++ {
+	for fi := 0; fi < jobOnly; fi++ {
 		if s[fi].val != nil {
 			m |= 1 << fi
 		}
 	}
-	if s[jobOnly+pSafety].val != nil {
-		m |= 1<<fCheckContent | 1<<fSafetyMode
+	for k, pk := range paramKeyList {
+		if s[jobOnly+k].val == nil {
+			continue
+		}
+		n := 1
+		if pk.group != nil {
+			n = len(pk.group.names)
+		}
+		for i := pk.first; i < pk.first+n; i++ {
+			m |= 1 << (jobOnly + i)
+		}
 	}
 	return m
 }
@@ -118,70 +122,77 @@ var defaultsPaths = func() paths {
 	return p
 }()
 
-// safetyPath is "<job>.safety", cut from the checkContent path.
-func (p *paths) safetyPath() string {
-	s := p.f[fCheckContent]
-	if len(s) <= len(".checkContent") {
-		return p.job + ".safety" // not built for this job; only on error paths
+// groupPath is "<job>.<group>", cut from its first member's path.
+func (p *paths) groupPath(pk paramKey) string {
+	s := p.f[jobOnly+pk.first]
+	cut := len(pk.group.names[0]) + 1
+	if len(s) <= cut {
+		return p.job + "." + pk.name // not built for this job; only on error paths
 	}
-	return s[:len(s)-len(".checkContent")]
+	return s[:len(s)-cut]
 }
 
-// params decodes gathered param slots (paramKeys numbering) into p.
+// params decodes gathered param slots (paramKeyList numbering) into p.
 func (d *decoder) params(s []slot, p *Params, ps *paths) {
-	for k := 0; k < pSafety; k++ {
-		if n := s[k].val; n != nil {
-			d.st.setParam(p, jobOnly+k, d.leafOf(n), ps.f[jobOnly+k])
+	for k, pk := range paramKeyList {
+		n := s[k].val
+		switch {
+		case n == nil:
+		case pk.group == nil:
+			d.st.setParam(p, pk.first, d.leafOf(n), ps.f[jobOnly+pk.first])
+		default:
+			d.group(n, pk, p, ps)
 		}
 	}
-	d.safety(s[pSafety].val, p, ps)
 }
 
-// safety decodes a `safety: {checkContent, mode}` mapping (n may be nil).
-func (d *decoder) safety(n *yaml.Node, p *Params, ps *paths) {
-	if n == nil {
-		return
-	}
-	m := d.section(n, ps.safetyPath())
+// group decodes a group's mapping, e.g. `safety: {checkContent, mode}`.
+func (d *decoder) group(n *yaml.Node, pk paramKey, p *Params, ps *paths) {
+	path := ps.groupPath(pk)
+	m := d.section(n, path)
 	if m == nil {
 		return
 	}
 	var ss slots
-	d.gather(m, safetyKeys, ps.safetyPath(), &ss)
-	if v := ss[0].val; v != nil {
-		d.st.setParam(p, fCheckContent, d.leafOf(v), ps.f[fCheckContent])
-	}
-	if v := ss[1].val; v != nil {
-		d.st.setParam(p, fSafetyMode, d.leafOf(v), ps.f[fSafetyMode])
+	d.gather(m, pk.group, path, &ss)
+	for k := range pk.group.names {
+		if v := ss[k].val; v != nil {
+			i := pk.first + k
+			d.st.setParam(p, i, d.leafOf(v), ps.f[jobOnly+i])
+		}
 	}
 }
 
-// setParam sets param field fi (field numbering) from l.
-func (st *state) setParam(p *Params, fi int, l leaf, path string) {
-	switch fi {
-	case jobOnly + pOutputFormat:
-		st.setStr(&p.OutputFormat, l, path)
-	case jobOnly + pOutputQuality:
-		st.setInt(&p.OutputQuality, l, path)
-	case jobOnly + pNumberResults:
-		st.setInt(&p.NumberResults, l, path)
-	case jobOnly + pOriginalAudioVolume:
-		st.setFloat(&p.OriginalAudioVolume, l, path)
-	case jobOnly + pSoundVolume:
-		st.setFloat(&p.SoundVolume, l, path)
-	case jobOnly + pIncludeCost:
-		st.setBool(&p.IncludeCost, l, path)
-	case jobOnly + pTTL:
-		st.setInt(&p.TTL, l, path)
-	case jobOnly + pWebhookURL:
-		st.setStr(&p.WebhookURL, l, path)
-	case jobOnly + pUploadEndpoint:
-		st.setStr(&p.UploadEndpoint, l, path)
-	case fCheckContent:
-		st.setBool(&p.CheckContent, l, path)
-	case fSafetyMode:
-		st.setStr(&p.SafetyMode, l, path)
+// setParam sets parameter i (kling.Params numbering) from l.
+func (st *state) setParam(p *Params, i int, l leaf, path string) {
+	var v kling.Value
+	switch kling.Params[i].Kind {
+	case kling.String:
+		s, ok := st.str(l, path)
+		if !ok {
+			return
+		}
+		v = kling.Str(s)
+	case kling.Int:
+		n, ok := st.integer(l, path)
+		if !ok {
+			return
+		}
+		v = kling.Num(float64(n))
+	case kling.Float:
+		n, ok := st.number(l, path)
+		if !ok {
+			return
+		}
+		v = kling.Num(n)
+	case kling.Bool:
+		b, ok := st.boolean(l, path)
+		if !ok {
+			return
+		}
+		v = kling.Flag(b)
 	}
+	p[i] = Field[kling.Value]{V: v, Set: true, Pos: l.pos, Path: path}
 }
 
 // setJobField sets job field fi (field numbering) from l; tags are a
@@ -203,7 +214,7 @@ func (st *state) setJobField(j *Job, fi int, l leaf, path string) {
 			j.Tags = Field[[]string]{V: splitTags(s), Set: true, Pos: l.pos, Path: path}
 		}
 	default:
-		st.setParam(&j.Params, fi, l, path)
+		st.setParam(&j.Params, fi-jobOnly, l, path)
 	}
 }
 
@@ -236,12 +247,25 @@ func (d *decoder) jobs(n *yaml.Node, files []jobsFile, m *Manifest) {
 		}
 	}
 	for i, e := range list {
-		m.Jobs = append(m.Jobs, Job{Index: len(m.Jobs), Pos: d.pos(e), Dir: m.Dir})
-		d.yamlJob(e, i, &m.Jobs[len(m.Jobs)-1], &m.Defaults)
+		d.yamlJob(e, i, m.newJob(d.pos(e), m.Dir), &m.Defaults)
 	}
 	for _, s := range srcs {
 		d.st.importJobs(s, m)
 	}
+}
+
+// newJob adds a job to m. Within the capacity decode sized, the slice is
+// extended in place: its memory is already zero, and appending a Job
+// literal (1.4 kB) would build and copy one per job.
+func (m *Manifest) newJob(pos Pos, dir string) *Job {
+	if len(m.Jobs) < cap(m.Jobs) {
+		m.Jobs = m.Jobs[:len(m.Jobs)+1]
+	} else {
+		m.Jobs = append(m.Jobs, Job{})
+	}
+	j := &m.Jobs[len(m.Jobs)-1]
+	j.Index, j.Pos, j.Dir = len(m.Jobs)-1, pos, dir
+	return j
 }
 
 // yamlJob decodes one element of `jobs` into j.
@@ -268,7 +292,7 @@ func (d *decoder) mappingJob(n *yaml.Node, j *Job, head string, i int, defaults 
 	d.gather(r, jobKeys, jobPath, &s)
 	ps := newPaths(jobPath, jobOnlyMask|unset|slotMask(&s))
 	j.Path = ps.job
-	for fi := 0; fi < jobOnly+pSafety; fi++ {
+	for fi := 0; fi < jobOnly; fi++ {
 		v := s[fi].val
 		switch {
 		case v == nil:
@@ -280,7 +304,7 @@ func (d *decoder) mappingJob(n *yaml.Node, j *Job, head string, i int, defaults 
 			d.st.setJobField(j, fi, d.leafOf(v), ps.f[fi])
 		}
 	}
-	d.safety(s[jobOnly+pSafety].val, &j.Params, &ps)
+	d.params(s[jobOnly:], &j.Params, &ps)
 	finishJob(j, &ps, defaults)
 }
 
@@ -295,18 +319,9 @@ func finishJob(j *Job, ps *paths, def *Params) {
 	name(&j.AudioSeconds, ps.f[sAudioSeconds], at)
 	name(&j.VideoSeconds, ps.f[sVideoSeconds], at)
 	name(&j.Tags, ps.f[sTags], at)
-	p := &j.Params
-	merge(&p.OutputFormat, &def.OutputFormat, ps.f[jobOnly+pOutputFormat], at)
-	merge(&p.OutputQuality, &def.OutputQuality, ps.f[jobOnly+pOutputQuality], at)
-	merge(&p.NumberResults, &def.NumberResults, ps.f[jobOnly+pNumberResults], at)
-	merge(&p.OriginalAudioVolume, &def.OriginalAudioVolume, ps.f[jobOnly+pOriginalAudioVolume], at)
-	merge(&p.SoundVolume, &def.SoundVolume, ps.f[jobOnly+pSoundVolume], at)
-	merge(&p.IncludeCost, &def.IncludeCost, ps.f[jobOnly+pIncludeCost], at)
-	merge(&p.TTL, &def.TTL, ps.f[jobOnly+pTTL], at)
-	merge(&p.WebhookURL, &def.WebhookURL, ps.f[jobOnly+pWebhookURL], at)
-	merge(&p.UploadEndpoint, &def.UploadEndpoint, ps.f[jobOnly+pUploadEndpoint], at)
-	merge(&p.CheckContent, &def.CheckContent, ps.f[fCheckContent], at)
-	merge(&p.SafetyMode, &def.SafetyMode, ps.f[fSafetyMode], at)
+	for i := range j.Params {
+		merge(&j.Params[i], &def[i], ps.f[jobOnly+i], at)
+	}
 }
 
 func name[T any](f *Field[T], path string, at Pos) {

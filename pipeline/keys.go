@@ -2,6 +2,8 @@ package pipeline
 
 import (
 	"strings"
+
+	"github.com/dubline/dubline/kling"
 )
 
 // keySet is the set of keys one mapping (or CSV header) may use. The index
@@ -28,8 +30,7 @@ func (ks *keySet) lookup(k string) int {
 }
 
 // Slot numbers shared by the key sets below. Job slots start with the six
-// job-only fields, then the params in paramNames order, so a param's job
-// slot is its param slot + jobOnly.
+// job-only fields, then the param keys in paramKeyList order.
 const (
 	sID = iota
 	sVideo
@@ -40,24 +41,58 @@ const (
 	jobOnly
 )
 
-const (
-	pOutputFormat = iota
-	pOutputQuality
-	pNumberResults
-	pOriginalAudioVolume
-	pSoundVolume
-	pIncludeCost
-	pTTL
-	pWebhookURL
-	pUploadEndpoint
-	pSafety
-	nParams
-)
-
-var paramNames = []string{
-	"outputFormat", "outputQuality", "numberResults", "originalAudioVolume", "soundVolume",
-	"includeCost", "ttl", "webhookURL", "uploadEndpoint", "safety",
+// paramKey is one key of a params mapping (defaults or a job): a request
+// parameter, or the mapping of a group of them ("safety").
+type paramKey struct {
+	name  string
+	first int     // kling.Params index of the parameter, or of the group's first member
+	group *keySet // the group's member keys, in kling.Params order; nil for a parameter
 }
+
+// paramKeyList is the params mapping's keys, from kling.Params: a group
+// once, where its first member is. A group's members are adjacent there.
+var paramKeyList = func() []paramKey {
+	var ks []paramKey
+	var members []string
+	flush := func() {
+		if len(members) > 0 {
+			ks[len(ks)-1].group = newKeySet("key", members...)
+			members = nil
+		}
+	}
+	for i := range kling.Params {
+		g, key := kling.Params[i].Group()
+		if g != "" && len(members) > 0 && ks[len(ks)-1].name == g {
+			members = append(members, key)
+			continue
+		}
+		flush()
+		if g == "" {
+			ks = append(ks, paramKey{name: key, first: i})
+			continue
+		}
+		ks = append(ks, paramKey{name: g, first: i})
+		members = []string{key}
+	}
+	flush()
+	return ks
+}()
+
+var paramNames = func() []string {
+	var ns []string
+	for _, k := range paramKeyList {
+		ns = append(ns, k.name)
+	}
+	return ns
+}()
+
+var paramFullNames = func() []string {
+	var ns []string
+	for i := range kling.Params {
+		ns = append(ns, kling.Params[i].Name)
+	}
+	return ns
+}()
 
 var jobOnlyNames = []string{"id", "video", "audio", "audioSeconds", "videoSeconds", "tags"}
 
@@ -95,13 +130,11 @@ var (
 	providerKeys = newKeySet("key", "url", "model")
 	outputKeys   = newKeySet("key", "url", "key", "endpoint", "region", "pathStyle", "presignTTL", "staging")
 	limitsKeys   = newKeySet("key", "concurrency", "budgetUSD", "deadline", "jobTimeout", "priceBasis")
-	safetyKeys   = newKeySet("key", "checkContent", "mode")
 	paramKeys    = newKeySet("key", paramNames...)
 	jobKeys      = newKeySet("key", append(append([]string{}, jobOnlyNames...), paramNames...)...)
-	// csvColumns: the job keys with safety flattened; the last two slots are
-	// safety.checkContent and safety.mode.
-	csvColumns = newKeySet("column", append(append(append([]string{}, jobOnlyNames...),
-		paramNames[:pSafety]...), "safety.checkContent", "safety.mode")...)
+	// csvColumns: the job keys with groups flattened ("safety.mode"), in
+	// field numbering.
+	csvColumns = newKeySet("column", append(append([]string{}, jobOnlyNames...), paramFullNames...)...)
 )
 
 // sectionOf names the section a misplaced top-level key belongs in.
@@ -130,7 +163,7 @@ func unknownMsg(key string, ks *keySet, top bool) string {
 	b.WriteString(quote(key))
 	switch {
 	case strings.HasPrefix(key, "providerSettings"):
-		b.WriteString(" (Dubline sets providerSettings.klingai itself: write originalAudioVolume and soundVolume directly on the job or in defaults)")
+		b.WriteString(" (Dubline sets " + providerSettingsHint + ")")
 	case top && sectionOf[key] != "":
 		b.WriteString(" (it belongs under " + sectionOf[key] + ")")
 	default:
@@ -190,3 +223,17 @@ func editDistance(a, b string, max int) int {
 	}
 	return min(prev[len(b)], max)
 }
+
+// providerSettingsHint names the parameters sent inside providerSettings
+// and the object they go in.
+var providerSettingsHint = func() string {
+	var ns []string
+	obj := "providerSettings"
+	for i := range kling.Params {
+		if w := kling.Params[i].Wire; strings.HasPrefix(w, "providerSettings.") {
+			ns = append(ns, kling.Params[i].Name)
+			obj = w[:strings.LastIndexByte(w, '.')]
+		}
+	}
+	return obj + " itself: write " + strings.Join(ns, " and ") + " directly on the job or in defaults"
+}()

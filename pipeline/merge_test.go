@@ -3,6 +3,8 @@ package pipeline
 import (
 	"strings"
 	"testing"
+
+	"github.com/dubline/dubline/kling"
 )
 
 // TestDefaultsMerge checks per-field merging: a job's own value wins, an
@@ -23,23 +25,23 @@ jobs:
 		t.Fatal(err)
 	}
 	a, b := m.Jobs[0].Params, m.Jobs[1].Params
-	check := func(name string, got Field[int], v int, set bool, path, pos string) {
+	check := func(name string, got Field[kling.Value], v int, set bool, path, pos string) {
 		t.Helper()
-		if got.V != v || got.Set != set || got.Path != path || got.Pos.String() != pos {
+		if got.V.Int() != v || got.Set != set || got.Path != path || got.Pos.String() != pos {
 			t.Errorf("%s = %+v; want V=%d Set=%v Path=%s Pos=%s", name, got, v, set, path, pos)
 		}
 	}
-	check("a.outputQuality", a.OutputQuality, 80, true, "jobs[0].outputQuality", "m.yaml:6:20")
-	check("b.outputQuality", b.OutputQuality, 95, true, "defaults.outputQuality", "m.yaml:2:18")
-	check("b.numberResults", b.NumberResults, 0, false, "jobs[1].numberResults", "m.yaml:8:5")
-	if a.SafetyMode.V != "full" || a.SafetyMode.Path != "jobs[0].safety.mode" {
-		t.Errorf("a.safety.mode = %+v", a.SafetyMode)
+	check("a.outputQuality", a.Get("outputQuality"), 80, true, "jobs[0].outputQuality", "m.yaml:6:20")
+	check("b.outputQuality", b.Get("outputQuality"), 95, true, "defaults.outputQuality", "m.yaml:2:18")
+	check("b.numberResults", b.Get("numberResults"), 0, false, "jobs[1].numberResults", "m.yaml:8:5")
+	if a.Get("safety.mode").V.S != "full" || a.Get("safety.mode").Path != "jobs[0].safety.mode" {
+		t.Errorf("a.safety.mode = %+v", a.Get("safety.mode"))
 	}
-	if !a.CheckContent.V || a.CheckContent.Path != "defaults.safety.checkContent" {
-		t.Errorf("a.safety.checkContent = %+v (want the default, merged per field)", a.CheckContent)
+	if !a.Get("safety.checkContent").V.Bool() || a.Get("safety.checkContent").Path != "defaults.safety.checkContent" {
+		t.Errorf("a.safety.checkContent = %+v (want the default, merged per field)", a.Get("safety.checkContent"))
 	}
-	if b.SafetyMode.V != "fast" || b.SafetyMode.Pos.String() != "m.yaml:3:38" {
-		t.Errorf("b.safety.mode = %+v", b.SafetyMode)
+	if b.Get("safety.mode").V.S != "fast" || b.Get("safety.mode").Pos.String() != "m.yaml:3:38" {
+		t.Errorf("b.safety.mode = %+v", b.Get("safety.mode"))
 	}
 	j := m.Jobs[1]
 	if j.Video.Set || j.Video.Path != "jobs[1].video" || j.Video.Pos != j.Pos {
@@ -48,8 +50,8 @@ jobs:
 	if j.Index != 1 || j.Path != "jobs[1]" || j.Dir != "." {
 		t.Errorf("job = index %d path %q dir %q", j.Index, j.Path, j.Dir)
 	}
-	if m.Defaults.OutputQuality.Path != "defaults.outputQuality" || m.Defaults.SafetyMode.Path != "defaults.safety.mode" {
-		t.Errorf("defaults paths: %q %q", m.Defaults.OutputQuality.Path, m.Defaults.SafetyMode.Path)
+	if m.Defaults.Get("outputQuality").Path != "defaults.outputQuality" || m.Defaults.Get("safety.mode").Path != "defaults.safety.mode" {
+		t.Errorf("defaults paths: %q %q", m.Defaults.Get("outputQuality").Path, m.Defaults.Get("safety.mode").Path)
 	}
 }
 

@@ -3,6 +3,8 @@ package pipeline
 import (
 	"strconv"
 
+	"github.com/dubline/dubline/kling"
+
 	"gopkg.in/yaml.v3"
 )
 
@@ -16,8 +18,9 @@ type slot struct {
 	merged   bool // came from a << merge, so it may be overridden
 }
 
-// maxSlots is the largest key set (a job's keys).
-const maxSlots = 16
+// maxSlots bounds the largest key set (a job's keys: a group of params
+// takes one slot for several).
+const maxSlots = jobOnly + kling.NParams
 
 type slots [maxSlots]slot
 

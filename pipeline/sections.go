@@ -30,7 +30,7 @@ func (d *decoder) manifest(root *yaml.Node, m *Manifest) {
 	if n := d.section(s[tDefaults].val, "defaults"); n != nil {
 		var ps slots
 		d.gather(n, paramKeys, "defaults", &ps)
-		d.params(ps[:nParams], &m.Defaults, &defaultsPaths)
+		d.params(ps[:len(paramKeyList)], &m.Defaults, &defaultsPaths)
 		d.st.defaultsSet = setMask(&m.Defaults)
 	}
 	files := d.jobsFromList(s[tJobsFrom].val, m.Dir)

@@ -32,6 +32,8 @@ import (
 	"slices"
 	"strings"
 	"time"
+
+	"github.com/dubline/dubline/kling"
 )
 
 // Pos is where a value came from. For YAML, Line and Col are 1-based. For a
@@ -127,19 +129,10 @@ func (ds Diags) Error() string {
 
 // Params are the Runware request parameters a manifest may set in
 // `defaults` and override per job. Names are the seed page's names.
-type Params struct {
-	OutputFormat        Field[string]
-	OutputQuality       Field[int]
-	NumberResults       Field[int]
-	OriginalAudioVolume Field[float64] // providerSettings.klingai.originalAudioVolume
-	SoundVolume         Field[float64] // providerSettings.klingai.soundVolume
-	IncludeCost         Field[bool]
-	TTL                 Field[int]
-	WebhookURL          Field[string]
-	UploadEndpoint      Field[string]
-	CheckContent        Field[bool]   // safety.checkContent
-	SafetyMode          Field[string] // safety.mode
-}
+type Params [kling.NParams]Field[kling.Value]
+
+// Get returns the field of the parameter named name (kling.Params).
+func (p *Params) Get(name string) Field[kling.Value] { return p[kling.Lookup(name)] }
 
 // Provider is the `provider` section.
 type Provider struct {

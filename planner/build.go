@@ -87,6 +87,9 @@ func Build(ctx context.Context, m *pipeline.Manifest, opt Options) (*Plan, error
 	jobs := make([]Job, len(m.Jobs))
 	reqs := map[string]probeReq{}
 	firstID := make(map[string]int, len(m.Jobs))
+	// Most jobs of a batch resolve to the same request: one copy each
+	// keeps a 100,000-job plan small.
+	requests := map[kling.Request]*kling.Request{}
 	for i := range m.Jobs {
 		mj := &m.Jobs[i]
 		j := &jobs[i]
@@ -103,7 +106,11 @@ func Build(ctx context.Context, m *pipeline.Manifest, opt Options) (*Plan, error
 				firstID[id.V] = i
 			}
 		}
-		j.Request = checkParams(d, mj.Params, kling.Model)
+		r := checkParams(d, mj.Params, kling.Model)
+		if j.Request = requests[r]; j.Request == nil {
+			j.Request = &r
+			requests[r] = j.Request
+		}
 		if mj.Tags.Set {
 			j.Tags = dedupeTags(mj.Tags.V) // [es, es] must not count a job twice in the totals
 		}
@@ -194,7 +201,7 @@ func Build(ctx context.Context, m *pipeline.Manifest, opt Options) (*Plan, error
 			planJob(d, p, mj, j, opt)
 		}
 		if tmplOK && j.ID != "" {
-			j.OutputKeys = outputKeys(tmpl, "", p.Name, j.ID, j.Index, j.Request)
+			j.OutputKeys = outputKeys(tmpl, "", p.Name, j.ID, j.Index, *j.Request)
 			for _, key := range j.OutputKeys {
 				if msg := checkKey(key); msg != "" {
 					d.errf(mj.Pos, mj.Path, "output %s", msg)
@@ -207,15 +214,15 @@ func Build(ctx context.Context, m *pipeline.Manifest, opt Options) (*Plan, error
 				}
 			}
 		}
-		if ue := j.Request.UploadEndpoint; ue != "" {
-			f := mj.Params.UploadEndpoint
+		if ue := j.Request.UploadEndpoint(); ue != "" {
+			f := mj.Params.Get("uploadEndpoint")
 			if k, dup := endpointOwner[ue]; dup {
 				fieldErr(d, f, "the same uploadEndpoint is used by %s; each job needs its own (or leave it out and let Dubline presign one per output)", m.Jobs[k].Path)
 			} else {
 				endpointOwner[ue] = i
 			}
-			if j.Request.NumberResults > 1 {
-				fieldErr(d, f, "cannot be used with numberResults %d: Runware would PUT every result to the same URL", j.Request.NumberResults)
+			if j.Request.NumberResults() > 1 {
+				fieldErr(d, f, "cannot be used with numberResults %d: Runware would PUT every result to the same URL", j.Request.NumberResults())
 			}
 		}
 		j.Fingerprint = fingerprint(j)
@@ -292,11 +299,11 @@ func planJob(d *diags, p *Plan, mj *pipeline.Job, j *Job, opt Options) {
 	}
 	j.BillableSeconds = kling.BillableSeconds(seconds)
 	j.Tier = kling.Tier(j.BillableSeconds)
-	j.Estimate = kling.JobPrice(seconds, j.Request.NumberResults)
+	j.Estimate = kling.JobPrice(seconds, j.Request.NumberResults())
 	if edge, saving, ok := kling.TierSaving(seconds, opt.TierSlack); ok {
 		warn(mj.Path, "%.2f s is just over the %d s price tier: costs %s instead of %s; trimming %.2f s saves %s",
-			seconds, edge, j.Estimate, kling.PriceFor(edge)*kling.Price(j.Request.NumberResults),
-			seconds-float64(edge), saving*kling.Price(j.Request.NumberResults))
+			seconds, edge, j.Estimate, kling.PriceFor(edge)*kling.Price(j.Request.NumberResults()),
+			seconds-float64(edge), saving*kling.Price(j.Request.NumberResults()))
 	}
 }
 
@@ -339,21 +346,7 @@ func fingerprint(j *Job) string {
 		b = append(b, in.Version...)
 		b = append(b, 0)
 	}
-	r := &j.Request
-	for _, s := range []string{r.Model, r.OutputFormat, r.WebhookURL, r.UploadEndpoint, r.SafetyMode} {
-		b = append(b, s...)
-		b = append(b, '|')
-	}
-	for _, v := range []int{r.OutputQuality, r.NumberResults, r.TTL} {
-		b = strconv.AppendInt(b, int64(v), 10)
-		b = append(b, '|')
-	}
-	b = strconv.AppendFloat(b, r.OriginalAudioVolume, 'f', 2, 64)
-	b = append(b, '|')
-	b = strconv.AppendFloat(b, r.SoundVolume, 'f', 2, 64)
-	b = append(b, '|')
-	b = strconv.AppendBool(b, r.IncludeCost)
-	b = strconv.AppendBool(b, r.CheckContent)
+	b = j.Request.AppendCanonical(b)
 	for _, k := range j.OutputKeys {
 		b = append(b, 0)
 		b = append(b, k...)

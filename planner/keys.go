@@ -54,16 +54,16 @@ func checkKeyTemplate(tmpl string) string {
 // outputKeys expands the key template for a job: one key per result. With
 // more than one result and no {n} in the template, "-{n}" goes before the
 // extension ("{id}.{ext}" -> "ep01-1.mp4", "ep01-2.mp4").
-func outputKeys(tmpl, prefix, run, id string, index int, r Request) []string {
-	if r.NumberResults > 1 && !strings.Contains(tmpl, "{n}") {
+func outputKeys(tmpl, prefix, run, id string, index int, r kling.Request) []string {
+	if r.NumberResults() > 1 && !strings.Contains(tmpl, "{n}") {
 		if strings.HasSuffix(tmpl, ".{ext}") {
 			tmpl = strings.TrimSuffix(tmpl, ".{ext}") + "-{n}.{ext}"
 		} else {
 			tmpl += "-{n}"
 		}
 	}
-	keys := make([]string, r.NumberResults)
-	ext := kling.Ext(r.OutputFormat)
+	keys := make([]string, r.NumberResults())
+	ext := kling.Ext(r.OutputFormat())
 	for n := range keys {
 		keys[n] = expandKey(tmpl, prefix, id, ext, run, n+1, index)
 	}

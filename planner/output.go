@@ -49,7 +49,7 @@ func (p *Plan) WriteTable(w io.Writer) error {
 			}
 		}
 		b = row(b[:0], j.ID, strconv.FormatFloat(j.AudioSeconds, 'f', 2, 64), strconv.Itoa(j.BillableSeconds), j.Tier,
-			strconv.Itoa(j.Request.NumberResults), j.Estimate.String(), warn)
+			strconv.Itoa(j.Request.NumberResults()), j.Estimate.String(), warn)
 		if _, err := bw.Write(b); err != nil {
 			return err
 		}
@@ -145,7 +145,7 @@ func (p *Plan) WriteJSON(w io.Writer) error {
 		jj := jsonJob{
 			ID: j.ID, Video: j.Video.String(), Audio: j.Audio.String(),
 			AudioSeconds: j.AudioSeconds, VideoSeconds: j.VideoSeconds,
-			BillableSeconds: j.BillableSeconds, Tier: j.Tier, NumberResults: j.Request.NumberResults,
+			BillableSeconds: j.BillableSeconds, Tier: j.Tier, NumberResults: j.Request.NumberResults(),
 			PriceUnits: int64(j.Estimate), PriceUSD: j.Estimate.USD(),
 			Tags: j.Tags, OutputKeys: j.OutputKeys, Fingerprint: j.Fingerprint,
 		}

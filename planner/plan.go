@@ -37,23 +37,6 @@ type Input struct {
 	Version string    // what changes when the content does: mtime (local), ETag (S3, HTTP); "" if unknown
 }
 
-// Request holds the resolved Runware parameters of a job: manifest job
-// values, else manifest defaults, else the seed's defaults.
-type Request struct {
-	Model               string
-	OutputFormat        string
-	OutputQuality       int
-	NumberResults       int
-	OriginalAudioVolume float64
-	SoundVolume         float64
-	IncludeCost         bool
-	TTL                 int // 0: not sent
-	WebhookURL          string
-	UploadEndpoint      string // set by the user; when empty Dubline presigns one per output
-	CheckContent        bool
-	SafetyMode          string
-}
-
 // Job is one planned job. It is immutable once the Plan is built.
 type Job struct {
 	Index           int
@@ -62,14 +45,14 @@ type Job struct {
 	Video           Input
 	Audio           Input
 	Tags            []string
-	Request         Request
-	AudioSeconds    float64     // given (audioSeconds) or probed
-	VideoSeconds    float64     // given, probed or 0 when unknown
-	BillableSeconds int         // ceil of the priced seconds
-	Tier            string      // kling.Tier(BillableSeconds)
-	Estimate        kling.Price // price of the whole job (all results)
-	OutputKeys      []string    // one object key (relative to Output.URL) per result
-	Fingerprint     string      // hex sha256 of inputs and request parameters
+	Request         *kling.Request // the resolved Runware parameters; jobs with equal requests share one
+	AudioSeconds    float64        // given (audioSeconds) or probed
+	VideoSeconds    float64        // given, probed or 0 when unknown
+	BillableSeconds int            // ceil of the priced seconds
+	Tier            string         // kling.Tier(BillableSeconds)
+	Estimate        kling.Price    // price of the whole job (all results)
+	OutputKeys      []string       // one object key (relative to Output.URL) per result
+	Fingerprint     string         // hex sha256 of inputs and request parameters
 	Warnings        []pipeline.Diag
 }
 

@@ -43,7 +43,7 @@ func checkSettings(d *diags, m *pipeline.Manifest, p *Plan, opt Options, now tim
 
 	p.ProviderURL = m.Provider.URL.Or("")
 	if f := m.Provider.URL; f.Set {
-		if msg := checkHTTPURL(f.V); msg != "" {
+		if msg := kling.CheckHTTPURL(f.V); msg != "" {
 			fieldErr(d, f, "%s", msg)
 		}
 	}
@@ -112,7 +112,7 @@ func checkOutput(d *diags, m *pipeline.Manifest, p *Plan) {
 		fieldErr(d, f, "%s is out of range 1m..168h (S3 presigned URLs last at most 7 days)", f.V)
 	}
 	if f := m.Output.Endpoint; f.Set {
-		if msg := checkHTTPURL(f.V); msg != "" {
+		if msg := kling.CheckHTTPURL(f.V); msg != "" {
 			fieldErr(d, f, "%s", msg)
 		}
 	}

@@ -117,9 +117,8 @@ func childStats(b *testing.B, base string) emulator.Stats {
 
 func benchTask(base string) runware.Task {
 	return runware.Task{
-		TaskUUID: uuid.NewString(), Model: kling.Model,
+		TaskUUID: uuid.NewString(), Request: kling.DefaultRequest(),
 		Video: base + "/files/face.mp4", Audio: base + "/files/speech_4_2s.wav",
-		OutputFormat: "MP4", OutputQuality: 95, NumberResults: 1, SoundVolume: 1, IncludeCost: true,
 	}
 }
 

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/dubline/dubline/internal/retry"
+	"github.com/dubline/dubline/kling"
 )
 
 // fakeAPI is a scripted Runware stand-in for unit tests: every request is
@@ -107,9 +108,7 @@ func newFake(t *testing.T, h func(n int, tasks []map[string]any, w http.Response
 
 func testTask(id string) Task {
 	return Task{
-		TaskUUID: id, Model: "klingai:7@1",
+		TaskUUID: id, Request: kling.DefaultRequest(),
 		Video: "https://media.example/v.mp4", Audio: "https://media.example/a.wav",
-		OutputFormat: "MP4", OutputQuality: 95, NumberResults: 1,
-		OriginalAudioVolume: 0, SoundVolume: 1, IncludeCost: true,
 	}
 }

@@ -90,10 +90,8 @@ func newEmuEnv(t *testing.T, eo emulator.Options, tweak ...func(*runware.Options
 
 func (v *emuEnv) task() runware.Task {
 	return runware.Task{
-		TaskUUID: uuid.NewString(), Model: kling.Model,
+		TaskUUID: uuid.NewString(), Request: kling.DefaultRequest(),
 		Video: v.files.URL + "/face.mp4", Audio: v.files.URL + "/speech_4_2s.wav",
-		OutputFormat: "MP4", OutputQuality: 95, NumberResults: 1,
-		OriginalAudioVolume: 0, SoundVolume: 1, IncludeCost: true,
 	}
 }
 
@@ -104,7 +102,7 @@ func (v *emuEnv) run(t runware.Task) (runware.SubmitResult, *runware.Result, err
 	if err != nil {
 		return sr, nil, err
 	}
-	res, err := v.c.Wait(ctx, t.TaskUUID, t.NumberResults)
+	res, err := v.c.Wait(ctx, t.TaskUUID, t.Request.NumberResults())
 	return sr, res, err
 }
 
@@ -129,7 +127,7 @@ func asError(t *testing.T, err error) *runware.Error {
 func TestEmulatorHappyPathWithUpload(t *testing.T) {
 	v := newEmuEnv(t, emulator.Options{})
 	task := v.task()
-	task.UploadEndpoint = v.sink.srv.URL + "/out/job1.mp4?X-Amz-Signature=abc"
+	task.Request.SetUploadEndpoint(v.sink.srv.URL + "/out/job1.mp4?X-Amz-Signature=abc")
 	sr, res, err := v.run(task)
 	if err != nil || sr.Conflict || sr.Attempts != 1 {
 		t.Fatalf("run = %+v, %v", sr, err)
@@ -403,7 +401,7 @@ func TestEmulatorFailedUploadStillReturnsVideoURL(t *testing.T) {
 	v := newEmuEnv(t, emulator.Options{})
 	v.emu.Inject(emulator.Fault{Kind: emulator.FaultUpload})
 	task := v.task()
-	task.UploadEndpoint = v.sink.srv.URL + "/out/x.mp4?X-Amz-Signature=abc"
+	task.Request.SetUploadEndpoint(v.sink.srv.URL + "/out/x.mp4?X-Amz-Signature=abc")
 	_, res, err := v.run(task)
 	if err != nil || len(res.Items) != 1 || res.Items[0].VideoURL == "" {
 		t.Fatalf("%+v %v", res, err)
@@ -527,10 +525,10 @@ func TestEmulatorValidationIsPermanent(t *testing.T) {
 		param   string
 		allowed bool
 	}{
-		{"output format", func(t *runware.Task) { t.OutputFormat = "AVI" }, "outputFormat", true},
-		{"output quality", func(t *runware.Task) { t.OutputQuality = 10 }, "outputQuality", false},
-		{"number results", func(t *runware.Task) { t.NumberResults = 9 }, "numberResults", false},
-		{"model", func(t *runware.Task) { t.Model = "klingai:1@1" }, "model", true},
+		{"output format", func(t *runware.Task) { t.Request.Set("outputFormat", kling.Str("AVI")) }, "outputFormat", true},
+		{"output quality", func(t *runware.Task) { t.Request.Set("outputQuality", kling.Num(10)) }, "outputQuality", false},
+		{"number results", func(t *runware.Task) { t.Request.Set("numberResults", kling.Num(9)) }, "numberResults", false},
+		{"model", func(t *runware.Task) { t.Request.Model = "klingai:1@1" }, "model", true},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

@@ -515,7 +515,7 @@ func TestSecretsStayOutOfLogsAndErrors(t *testing.T) {
 		conn.Close() // reset before any reply
 	}, func(o *Options) { o.Logger = slog.New(h); o.Retry.Attempts = 2 })
 	task := testTask("s-1")
-	task.UploadEndpoint = "https://bucket.s3.example/out.mp4?X-Amz-Signature=SIGSECRET&X-Amz-Credential=AKIASECRET"
+	task.Request.SetUploadEndpoint("https://bucket.s3.example/out.mp4?X-Amz-Signature=SIGSECRET&X-Amz-Credential=AKIASECRET")
 	task.Video = "https://media.example/v.mp4?X-Amz-Signature=VIDSECRET"
 	_, err1 := c.Submit(context.Background(), task)
 	task.TaskUUID = "s-2"

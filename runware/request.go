@@ -1,90 +1,102 @@
 package runware
 
-import "github.com/dubline/dubline/kling"
+import (
+	"bytes"
+	"encoding/json"
+	"strings"
 
-// TaskRequest is the exact JSON task object Submit sends for a Task.
-// Optional fields are omitted when the Task leaves them unset.
-type TaskRequest struct {
-	TaskType         string           `json:"taskType"`
-	TaskUUID         string           `json:"taskUUID"`
-	Model            string           `json:"model"`
-	DeliveryMethod   string           `json:"deliveryMethod"`
-	OutputType       string           `json:"outputType"`
-	OutputFormat     string           `json:"outputFormat"`
-	OutputQuality    int              `json:"outputQuality"`
-	NumberResults    int              `json:"numberResults"`
-	IncludeCost      bool             `json:"includeCost"`
-	Inputs           Inputs           `json:"inputs"`
-	ProviderSettings ProviderSettings `json:"providerSettings"`
-	TTL              int              `json:"ttl,omitempty"`
-	WebhookURL       string           `json:"webhookURL,omitempty"`
-	UploadEndpoint   string           `json:"uploadEndpoint,omitempty"`
-	Safety           *Safety          `json:"safety,omitempty"`
+	"github.com/dubline/dubline/kling"
+)
+
+// encodeTask returns the task object Submit sends for t: the fixed fields,
+// the inputs, then every request parameter at its wire path (kling.Params
+// order, dots making nested objects), leaving out a parameter marked Omit
+// while it is zero and an object that ends up empty.
+func encodeTask(t Task) ([]byte, error) {
+	root := &object{}
+	root.set("taskType", kling.TaskType)
+	root.set("taskUUID", t.TaskUUID)
+	root.set("model", t.Request.Model)
+	root.set("deliveryMethod", "async")
+	root.set("outputType", "URL")
+	in := root.child("inputs")
+	in.set("video", t.Video)
+	in.set("audio", t.Audio)
+	for i := range kling.Params {
+		p, v := &kling.Params[i], t.Request.V[i]
+		if p.Omit && v.IsZero() {
+			continue
+		}
+		o, path := root, strings.Split(p.Wire, ".")
+		for _, k := range path[:len(path)-1] {
+			o = o.child(k)
+		}
+		o.set(path[len(path)-1], wireValue(p.Kind, v))
+	}
+	var b bytes.Buffer
+	err := root.write(&b)
+	return b.Bytes(), err
 }
 
-// Inputs is the task's inputs object.
-type Inputs struct {
-	Video string `json:"video"`
-	Audio string `json:"audio"`
+func wireValue(k kling.Kind, v kling.Value) any {
+	switch k {
+	case kling.String:
+		return v.S
+	case kling.Int:
+		return int64(v.N)
+	case kling.Bool:
+		return v.Bool()
+	}
+	return v.N
 }
 
-// ProviderSettings is the task's providerSettings object.
-type ProviderSettings struct {
-	KlingAI KlingAISettings `json:"klingai"`
+// object is a JSON object that keeps its keys in insertion order.
+type object struct {
+	keys []string
+	vals []any // *object or a value for json.Marshal
 }
 
-// KlingAISettings is providerSettings.klingai.
-type KlingAISettings struct {
-	OriginalAudioVolume float64 `json:"originalAudioVolume"`
-	SoundVolume         float64 `json:"soundVolume"`
+func (o *object) set(k string, v any) { o.keys, o.vals = append(o.keys, k), append(o.vals, v) }
+
+// child returns the object at key k, adding it if needed.
+func (o *object) child(k string) *object {
+	for i, key := range o.keys {
+		if c, ok := o.vals[i].(*object); ok && key == k {
+			return c
+		}
+	}
+	c := &object{}
+	o.set(k, c)
+	return c
 }
 
-// Safety is the task's safety object.
-type Safety struct {
-	CheckContent bool   `json:"checkContent"`
-	Mode         string `json:"mode,omitempty"`
-}
-
-// BuildRequest returns the task object for t. Zero Model, OutputFormat,
-// OutputQuality and NumberResults take the model's defaults (package
-// kling); volumes are sent as given, since 0 is meaningful. Safety is sent
-// only when CheckContent or SafetyMode is set.
-func BuildRequest(t Task) TaskRequest {
-	r := TaskRequest{
-		TaskType:       kling.TaskType,
-		TaskUUID:       t.TaskUUID,
-		Model:          t.Model,
-		DeliveryMethod: "async",
-		OutputType:     "URL",
-		OutputFormat:   t.OutputFormat,
-		OutputQuality:  t.OutputQuality,
-		NumberResults:  t.NumberResults,
-		IncludeCost:    t.IncludeCost,
-		Inputs:         Inputs{Video: t.Video, Audio: t.Audio},
-		ProviderSettings: ProviderSettings{KlingAI: KlingAISettings{
-			OriginalAudioVolume: t.OriginalAudioVolume,
-			SoundVolume:         t.SoundVolume,
-		}},
-		TTL:            t.TTL,
-		WebhookURL:     t.WebhookURL,
-		UploadEndpoint: t.UploadEndpoint,
+func (o *object) write(b *bytes.Buffer) error {
+	b.WriteByte('{')
+	n := 0
+	for i, k := range o.keys {
+		if c, ok := o.vals[i].(*object); ok && len(c.keys) == 0 {
+			continue
+		}
+		if n++; n > 1 {
+			b.WriteByte(',')
+		}
+		kb, _ := json.Marshal(k)
+		b.Write(kb)
+		b.WriteByte(':')
+		if c, ok := o.vals[i].(*object); ok {
+			if err := c.write(b); err != nil {
+				return err
+			}
+			continue
+		}
+		vb, err := json.Marshal(o.vals[i])
+		if err != nil {
+			return err
+		}
+		b.Write(vb)
 	}
-	if r.Model == "" {
-		r.Model = kling.Model
-	}
-	if r.OutputFormat == "" {
-		r.OutputFormat = kling.DefaultOutputFormat
-	}
-	if r.OutputQuality == 0 {
-		r.OutputQuality = kling.DefaultOutputQuality
-	}
-	if r.NumberResults == 0 {
-		r.NumberResults = kling.DefaultNumberResults
-	}
-	if t.CheckContent || t.SafetyMode != "" {
-		r.Safety = &Safety{CheckContent: t.CheckContent, Mode: t.SafetyMode}
-	}
-	return r
+	b.WriteByte('}')
+	return nil
 }
 
 // getResponseRequest is the poll task.

@@ -61,13 +61,12 @@ func TestUploadEndpointPresignedVersitygw(t *testing.T) {
 	t.Cleanup(func() { c.Close(); emu.Close(); api.Close(); files.Close() })
 
 	task := func(uploadEndpoint string) Task {
-		return Task{
-			TaskUUID: uuid.NewString(), Model: kling.Model,
+		t := Task{
+			TaskUUID: uuid.NewString(), Request: kling.DefaultRequest(),
 			Video: files.URL + "/face.mp4", Audio: files.URL + "/speech_4_2s.wav",
-			OutputFormat: "MP4", OutputQuality: 95, NumberResults: 1,
-			OriginalAudioVolume: 0, SoundVolume: 1, IncludeCost: true,
-			UploadEndpoint: uploadEndpoint,
 		}
+		t.Request.SetUploadEndpoint(uploadEndpoint)
+		return t
 	}
 	goodKey, badKey := "jobs/"+uuid.NewString()+".mp4", "jobs/"+uuid.NewString()+".mp4"
 	goodURL, err := s3.PresignPut(ctx, "out", goodKey, "video/mp4", time.Hour)

@@ -3,7 +3,6 @@ package runware
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"fmt"
 	"log/slog"
 	"net/http"
@@ -19,7 +18,7 @@ const codeConflict = "conflictTaskUUID"
 type submitReq struct {
 	ctx   context.Context
 	task  Task
-	body  []byte // the marshalled TaskRequest, identical on every attempt
+	body  []byte // the encoded task object (encodeTask), identical on every attempt
 	reply chan submitReply
 	last  *Error // the error of the latest attempt, for when attempts run out
 }
@@ -51,7 +50,7 @@ func (c *Client) Submit(ctx context.Context, t Task) (SubmitResult, error) {
 	if t.TaskUUID == "" {
 		return SubmitResult{}, &Error{Class: Permanent, Message: "task has no taskUUID"}
 	}
-	body, err := json.Marshal(BuildRequest(t))
+	body, err := encodeTask(t)
 	if err != nil {
 		return SubmitResult{}, &Error{Class: Permanent, TaskUUID: t.TaskUUID, Message: "encoding task: " + err.Error()}
 	}
@@ -160,7 +159,7 @@ func (c *Client) sendBatch(batch []*submitReq) {
 		if c.o.Logger.Enabled(ctx, slog.LevelDebug) {
 			c.o.Logger.Debug("runware submit", "taskUUID", r.task.TaskUUID, "resend", r.task.Resend,
 				"video", redact.URL(r.task.Video), "audio", redact.URL(r.task.Audio),
-				"uploadEndpoint", redact.URL(r.task.UploadEndpoint))
+				"uploadEndpoint", redact.URL(r.task.Request.UploadEndpoint()))
 		}
 	}
 	pending := batch

@@ -10,44 +10,60 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/dubline/dubline/kling"
 )
 
-func TestBuildRequestJSON(t *testing.T) {
+// The task object follows kling.Params: every parameter at its wire path,
+// Omit ones only when set, and nested objects only when not empty.
+func TestEncodeTask(t *testing.T) {
+	head := func(id, in string) string {
+		return `{"taskType":"videoInference","taskUUID":"` + id + `","model":"klingai:7@1","deliveryMethod":"async","outputType":"URL",` +
+			`"inputs":` + in + `,"outputFormat":"MP4","outputQuality":95,"numberResults":1,`
+	}
+	media := `{"video":"https://media.example/v.mp4","audio":"https://media.example/a.wav"}`
 	cases := []struct {
 		name string
 		task Task
 		want string
 	}{
-		{"required fields only", testTask("u1"),
-			`{"taskType":"videoInference","taskUUID":"u1","model":"klingai:7@1","deliveryMethod":"async","outputType":"URL",` +
-				`"outputFormat":"MP4","outputQuality":95,"numberResults":1,"includeCost":true,` +
-				`"inputs":{"video":"https://media.example/v.mp4","audio":"https://media.example/a.wav"},` +
-				`"providerSettings":{"klingai":{"originalAudioVolume":0,"soundVolume":1}}}`},
+		{"defaults", testTask("u1"),
+			head("u1", media) + `"providerSettings":{"klingai":{"originalAudioVolume":1,"soundVolume":1}},"includeCost":true}`},
 		{"optional fields set", func() Task {
 			t := testTask("u2")
-			t.TTL, t.WebhookURL, t.UploadEndpoint = 3600, "https://hook.example/x", "https://b.s3/out.mp4?X-Amz-Signature=s"
-			t.CheckContent, t.SafetyMode = true, "fast"
-			t.OriginalAudioVolume, t.SoundVolume = 0.35, 1.5
+			for name, v := range map[string]kling.Value{
+				"ttl": kling.Num(3600), "webhookURL": kling.Str("https://hook.example/x"),
+				"uploadEndpoint":      kling.Str("https://b.s3/out.mp4?X-Amz-Signature=s"),
+				"safety.checkContent": kling.Flag(true), "safety.mode": kling.Str("fast"),
+				"originalAudioVolume": kling.Num(0.35), "soundVolume": kling.Num(1.5), "includeCost": kling.Flag(false),
+			} {
+				t.Request.Set(name, v)
+			}
 			return t
 		}(),
-			`{"taskType":"videoInference","taskUUID":"u2","model":"klingai:7@1","deliveryMethod":"async","outputType":"URL",` +
-				`"outputFormat":"MP4","outputQuality":95,"numberResults":1,"includeCost":true,` +
-				`"inputs":{"video":"https://media.example/v.mp4","audio":"https://media.example/a.wav"},` +
-				`"providerSettings":{"klingai":{"originalAudioVolume":0.35,"soundVolume":1.5}},` +
+			head("u2", media) + `"providerSettings":{"klingai":{"originalAudioVolume":0.35,"soundVolume":1.5}},"includeCost":false,` +
 				`"ttl":3600,"webhookURL":"https://hook.example/x","uploadEndpoint":"https://b.s3/out.mp4?X-Amz-Signature=s",` +
 				`"safety":{"checkContent":true,"mode":"fast"}}`},
-		{"zero values take model defaults", Task{TaskUUID: "u3", Video: "v", Audio: "a"},
-			`{"taskType":"videoInference","taskUUID":"u3","model":"klingai:7@1","deliveryMethod":"async","outputType":"URL",` +
-				`"outputFormat":"MP4","outputQuality":95,"numberResults":1,"includeCost":false,` +
-				`"inputs":{"video":"v","audio":"a"},"providerSettings":{"klingai":{"originalAudioVolume":0,"soundVolume":0}}}`},
+		{"a volume of 0 is sent, a safety mode alone is", func() Task {
+			t := testTask("u3")
+			t.Request.Set("originalAudioVolume", kling.Num(0))
+			t.Request.Set("safety.mode", kling.Str("full"))
+			return t
+		}(),
+			head("u3", media) + `"providerSettings":{"klingai":{"originalAudioVolume":0,"soundVolume":1}},"includeCost":true,` +
+				`"safety":{"mode":"full"}}`},
 	}
 	for _, tc := range cases {
-		b, err := json.Marshal(BuildRequest(tc.task))
+		b, err := encodeTask(tc.task)
 		if err != nil {
 			t.Fatal(err)
 		}
 		if string(b) != tc.want {
 			t.Errorf("%s:\n got %s\nwant %s", tc.name, b, tc.want)
+		}
+		var v map[string]any
+		if err := json.Unmarshal(b, &v); err != nil {
+			t.Errorf("%s: not JSON: %v", tc.name, err)
 		}
 	}
 }
@@ -71,8 +87,8 @@ func TestSubmitSendsHeadersAndTaskObject(t *testing.T) {
 	if r.auth != "Bearer sk-test-SECRET" || r.ctype != "application/json" || !strings.HasPrefix(r.ua, "dubline/") {
 		t.Errorf("headers: auth=%q ctype=%q ua=%q", r.auth, r.ctype, r.ua)
 	}
-	want, _ := json.Marshal([]TaskRequest{BuildRequest(testTask("t-1"))})
-	if string(r.raw) != string(want) {
+	one, _ := encodeTask(testTask("t-1"))
+	if want := "[" + string(one) + "]"; string(r.raw) != want {
 		t.Errorf("body\n got %s\nwant %s", r.raw, want)
 	}
 }

@@ -7,6 +7,8 @@ import (
 	"errors"
 	"fmt"
 	"time"
+
+	"github.com/dubline/dubline/kling"
 )
 
 // DefaultURL is the Runware REST endpoint.
@@ -16,21 +18,10 @@ const DefaultURL = "https://api.runware.ai/v1"
 // TaskUUID is chosen (and journalled) by the caller before Submit, so that
 // a re-send after an ambiguous failure carries the same UUID.
 type Task struct {
-	TaskUUID            string
-	Model               string
-	Video               string // inputs.video: URL or media UUID
-	Audio               string // inputs.audio: URL or media UUID
-	OutputFormat        string
-	OutputQuality       int
-	NumberResults       int
-	OriginalAudioVolume float64 // providerSettings.klingai.originalAudioVolume
-	SoundVolume         float64 // providerSettings.klingai.soundVolume
-	IncludeCost         bool
-	TTL                 int    // 0: not sent
-	WebhookURL          string // "": not sent
-	UploadEndpoint      string // "": not sent
-	CheckContent        bool
-	SafetyMode          string // "": not sent
+	TaskUUID string
+	Video    string        // inputs.video: URL or media UUID
+	Audio    string        // inputs.audio: URL or media UUID
+	Request  kling.Request // the model and every request parameter, resolved
 	// Resend marks a submission whose earlier attempt may have reached the
 	// server (e.g. a resumed run found "submitting" in the journal). A
 	// conflictTaskUUID answer then means "accepted earlier".

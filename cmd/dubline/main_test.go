@@ -194,7 +194,7 @@ func TestSchemaCopyInExamples(t *testing.T) {
 	}
 	b, err := os.ReadFile("../../examples/manifest.schema.json")
 	if err != nil || !bytes.Equal(b, pipeline.Schema) {
-		t.Errorf("examples/manifest.schema.json differs from pipeline/schema.json: cp pipeline/schema.json examples/")
+		t.Errorf("examples/manifest.schema.json differs from `dubline schema`: go run ./cmd/dubline schema > examples/manifest.schema.json")
 	}
 }
 

@@ -191,8 +191,8 @@ func taskUUIDOf(f fields) (string, *apiError) {
 // validateVideo checks a videoInference task (taskUUID already checked)
 // and returns the first problem, in a fixed order.
 func validateVideo(f fields, taskUUID string) (videoReq, *apiError) {
-	r := videoReq{TaskUUID: taskUUID, OutputFormat: kling.DefaultOutputFormat, OutputQuality: kling.DefaultOutputQuality,
-		NumberResults: kling.DefaultNumberResults, OrigVolume: kling.DefaultOriginalAudioVolume, SoundVolume: kling.DefaultSoundVolume}
+	r := videoReq{TaskUUID: taskUUID, OutputFormat: spec("outputFormat").Default.S, OutputQuality: spec("outputQuality").Default.Int(),
+		NumberResults: spec("numberResults").Default.Int(), OrigVolume: spec("originalAudioVolume").Default.N, SoundVolume: spec("soundVolume").Default.N}
 	if e := f.unknown("", topParams); e != nil {
 		return r, e
 	}
@@ -233,12 +233,12 @@ func checkDelivery(f fields, r *videoReq) *apiError {
 func checkOutput(f fields, r *videoReq) *apiError {
 	var e *apiError
 	if f.has("outputFormat") {
-		if r.OutputFormat, e = f.enum("outputFormat", "outputFormat", kling.OutputFormats); e != nil {
+		if r.OutputFormat, e = f.enum("outputFormat", "outputFormat", spec("outputFormat").Enum); e != nil {
 			return e
 		}
 	}
 	if f.has("outputQuality") {
-		if r.OutputQuality, e = f.integer("outputQuality", "outputQuality", kling.MinOutputQuality, kling.MaxOutputQuality); e != nil {
+		if r.OutputQuality, e = f.integer("outputQuality", "outputQuality", int(spec("outputQuality").Min), int(spec("outputQuality").Max)); e != nil {
 			return e
 		}
 	}
@@ -248,12 +248,12 @@ func checkOutput(f fields, r *videoReq) *apiError {
 func checkCounts(f fields, r *videoReq) *apiError {
 	var e *apiError
 	if f.has("numberResults") {
-		if r.NumberResults, e = f.integer("numberResults", "numberResults", kling.MinNumberResults, kling.MaxNumberResults); e != nil {
+		if r.NumberResults, e = f.integer("numberResults", "numberResults", int(spec("numberResults").Min), int(spec("numberResults").Max)); e != nil {
 			return e
 		}
 	}
 	if f.has("ttl") {
-		if r.TTL, e = f.integer("ttl", "ttl", kling.MinTTL, 0); e != nil {
+		if r.TTL, e = f.integer("ttl", "ttl", int(spec("ttl").Min), int(spec("ttl").Max)); e != nil {
 			return e
 		}
 	}
@@ -282,7 +282,7 @@ func checkSafety(f fields, r *videoReq) *apiError {
 		}
 	}
 	if s.has("mode") {
-		if _, e := s.enum("mode", "safety.mode", kling.SafetyModes); e != nil {
+		if _, e := s.enum("mode", "safety.mode", spec("safety.mode").Enum); e != nil {
 			return e
 		}
 	}
@@ -380,12 +380,16 @@ func checkProvider(f fields, r *videoReq) *apiError {
 		if e != nil {
 			return e
 		}
-		if !kling.ValidVolume(v) {
-			e := invalidParam(param, "float", fmt.Sprintf("%v is outside %g-%g or not a multiple of %g", v, kling.MinVolume, kling.MaxVolume, kling.VolumeStep))
-			e.Min, e.Max, e.Multiplier = f64(kling.MinVolume), f64(kling.MaxVolume), f64(kling.VolumeStep)
+		if sp := spec(p.key); sp.Check(kling.Num(v)) != "" {
+			e := invalidParam(param, "float", fmt.Sprintf("%v is outside %g-%g or not a multiple of %g", v, sp.Min, sp.Max, sp.Step))
+			e.Min, e.Max, e.Multiplier = f64(sp.Min), f64(sp.Max), f64(sp.Step)
 			return e
 		}
 		*p.dst = v
 	}
 	return nil
 }
+
+// spec is the model's description of a parameter: the emulator accepts
+// what the model page allows, like Runware.
+func spec(name string) *kling.Param { return &kling.Params[kling.Lookup(name)] }
