@@ -2,6 +2,7 @@ package runware
 
 import (
 	"encoding/json"
+	"errors"
 	"io"
 	"math/rand/v2"
 	"net/http"
@@ -88,13 +89,41 @@ func fastOptions(url string) Options {
 	}
 }
 
-// newFake starts a fake server and a client for it.
+// memTransport serves requests with a handler in memory: no sockets, so a
+// test can run the client inside a testing/synctest bubble, on its fake
+// clock. A handler that panics with http.ErrAbortHandler is a connection
+// reset before any reply.
+type memTransport struct{ h http.Handler }
+
+func (m memTransport) RoundTrip(req *http.Request) (resp *http.Response, err error) {
+	if err := req.Context().Err(); err != nil {
+		return nil, err
+	}
+	rec := httptest.NewRecorder()
+	defer func() {
+		if v := recover(); v != nil {
+			if v != http.ErrAbortHandler {
+				panic(v)
+			}
+			resp, err = nil, errors.New("connection reset by peer")
+		}
+	}()
+	m.h.ServeHTTP(rec, req)
+	if req.Body != nil {
+		req.Body.Close()
+	}
+	if err := req.Context().Err(); err != nil {
+		return nil, err
+	}
+	return rec.Result(), nil
+}
+
+// newFake makes a fake server and a client for it.
 func newFake(t *testing.T, h func(n int, tasks []map[string]any, w http.ResponseWriter), tweak ...func(*Options)) (*fakeAPI, *Client) {
 	t.Helper()
 	f := &fakeAPI{handle: h}
-	srv := httptest.NewServer(f)
-	t.Cleanup(srv.Close)
-	o := fastOptions(srv.URL)
+	o := fastOptions("http://runware.fake/v1")
+	o.HTTPClient = &http.Client{Transport: memTransport{f}}
 	for _, fn := range tweak {
 		fn(&o)
 	}

@@ -10,6 +10,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"github.com/dubline/dubline/internal/testutil"
@@ -132,26 +133,29 @@ func TestWaitFailures(t *testing.T) {
 // The caller's deadline ends a Wait with the context's error, never an
 // error of the task, and the task is not resubmitted.
 func TestWaitDeadlineLeavesTaskInFlight(t *testing.T) {
-	f, c := newFake(t, func(n int, tasks []map[string]any, w http.ResponseWriter) {
-		writeJSON(w, 200, map[string]any{"data": []any{map[string]any{"taskUUID": tasks[0]["taskUUID"], "status": "queued"}}})
+	synctest.Test(t, func(t *testing.T) {
+		f, c := newFake(t, func(n int, tasks []map[string]any, w http.ResponseWriter) {
+			writeJSON(w, 200, map[string]any{"data": []any{map[string]any{"taskUUID": tasks[0]["taskUUID"], "status": "queued"}}})
+		})
+		start := time.Now()
+		ctx, cancel := context.WithTimeout(t.Context(), 150*time.Millisecond)
+		defer cancel()
+		_, err := c.Wait(ctx, "d-1", 1)
+		var e *Error
+		if !errors.Is(err, context.DeadlineExceeded) || errors.As(err, &e) {
+			t.Fatalf("got %v", err)
+		}
+		if el := time.Since(start); el != 150*time.Millisecond {
+			t.Errorf("Wait returned %v after the start, want at the deadline, 150ms", el)
+		}
+		if f.count("videoInference") != 0 {
+			t.Error("the task was resubmitted")
+		}
+		// 5 ms first poll, then 10, 15, 20, 20, ... ms (±20 %): at least 7 by 150 ms.
+		if n := len(f.requests()); n < 7 {
+			t.Errorf("only %d polls before the deadline", n)
+		}
 	})
-	start := time.Now()
-	ctx, cancel := context.WithTimeout(context.Background(), 150*time.Millisecond)
-	defer cancel()
-	_, err := c.Wait(ctx, "d-1", 1)
-	var e *Error
-	if !errors.Is(err, context.DeadlineExceeded) || errors.As(err, &e) {
-		t.Fatalf("got %v", err)
-	}
-	if el := time.Since(start); el < 150*time.Millisecond || el > time.Second {
-		t.Errorf("deadline hit after %v", el)
-	}
-	if f.count("videoInference") != 0 {
-		t.Error("the task was resubmitted")
-	}
-	if len(f.requests()) < 3 {
-		t.Errorf("only %d polls before the deadline", len(f.requests()))
-	}
 }
 
 func TestWaitTransientPollFailureRetriesNextRound(t *testing.T) {
@@ -411,66 +415,75 @@ func TestPollHonoursRetryAfter(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			t.Parallel()
-			var mu sync.Mutex
-			var at []time.Time
-			_, c := newFake(t, func(n int, tasks []map[string]any, w http.ResponseWriter) {
+			synctest.Test(t, func(t *testing.T) {
+				var mu sync.Mutex
+				var at []time.Time
+				_, c := newFake(t, func(n int, tasks []map[string]any, w http.ResponseWriter) {
+					mu.Lock()
+					at = append(at, time.Now())
+					mu.Unlock()
+					id := tasks[0]["taskUUID"].(string)
+					if n > 1 {
+						writeJSON(w, 200, map[string]any{"data": []any{success(id, "v", 0.05)}})
+						return
+					}
+					w.Header().Set("Retry-After", tc.retryAfter)
+					if tc.body == nil {
+						w.WriteHeader(tc.status)
+						return
+					}
+					writeJSON(w, tc.status, tc.body(id))
+				}, func(o *Options) { o.Retry.Max = tc.backoffMax })
+				if _, err := c.Wait(context.Background(), "ra", 1); err != nil {
+					t.Fatal(err)
+				}
 				mu.Lock()
-				at = append(at, time.Now())
-				mu.Unlock()
-				id := tasks[0]["taskUUID"].(string)
-				if n > 1 {
-					writeJSON(w, 200, map[string]any{"data": []any{success(id, "v", 0.05)}})
-					return
+				defer mu.Unlock()
+				if len(at) != 2 {
+					t.Fatalf("%d polls, want 2", len(at))
 				}
-				w.Header().Set("Retry-After", tc.retryAfter)
-				if tc.body == nil {
-					w.WriteHeader(tc.status)
-					return
+				// The next round after the wait: within one poll interval of it.
+				gap := at[1].Sub(at[0])
+				if gap < tc.wantGap || gap > tc.wantGap+fastOptions("").PollMaxInterval {
+					t.Errorf("second poll %v after the first, want %v to %v", gap, tc.wantGap, tc.wantGap+fastOptions("").PollMaxInterval)
 				}
-				writeJSON(w, tc.status, tc.body(id))
-			}, func(o *Options) { o.Retry.Max = tc.backoffMax })
-			if _, err := c.Wait(context.Background(), "ra", 1); err != nil {
-				t.Fatal(err)
-			}
-			mu.Lock()
-			defer mu.Unlock()
-			if len(at) != 2 {
-				t.Fatalf("%d polls, want 2", len(at))
-			}
-			gap := at[1].Sub(at[0])
-			if gap < tc.wantGap || gap > tc.wantGap+time.Second {
-				t.Errorf("second poll %v after the first, want >= %v (and not far beyond)", gap, tc.wantGap)
-			}
+			})
 		})
 	}
 }
 
 func TestWaitContextAndClose(t *testing.T) {
-	_, c := newFake(t, func(n int, tasks []map[string]any, w http.ResponseWriter) {
-		writeJSON(w, 200, map[string]any{"data": []any{processing(tasks[0]["taskUUID"].(string))}})
-	})
-	ctx, cancel := context.WithTimeout(context.Background(), 40*time.Millisecond)
-	defer cancel()
-	if _, err := c.Wait(ctx, "ctx-1", 1); !errors.Is(err, context.DeadlineExceeded) {
-		t.Fatalf("got %v", err)
-	}
-	// The same UUID can be waited for again after a cancelled Wait.
-	done := make(chan error, 1)
-	go func() { _, err := c.Wait(context.Background(), "ctx-1", 1); done <- err }()
-	time.Sleep(30 * time.Millisecond)
-	c.Close()
-	select {
-	case err := <-done:
-		if !errors.Is(err, ErrClosed) {
-			t.Fatalf("after Close: %v", err)
+	synctest.Test(t, func(t *testing.T) {
+		f, c := newFake(t, func(n int, tasks []map[string]any, w http.ResponseWriter) {
+			writeJSON(w, 200, map[string]any{"data": []any{processing(tasks[0]["taskUUID"].(string))}})
+		})
+		ctx, cancel := context.WithTimeout(t.Context(), 40*time.Millisecond)
+		defer cancel()
+		if _, err := c.Wait(ctx, "ctx-1", 1); !errors.Is(err, context.DeadlineExceeded) {
+			t.Fatalf("got %v", err)
 		}
-	case <-time.After(2 * time.Second):
-		t.Fatal("Wait did not return after Close")
-	}
-	if _, err := c.Submit(context.Background(), testTask("late")); !errors.Is(err, ErrClosed) {
-		t.Errorf("Submit after Close: %v", err)
-	}
+		// The same UUID can be waited for again after a cancelled Wait.
+		polls := len(f.requests())
+		done := make(chan error, 1)
+		go func() { _, err := c.Wait(t.Context(), "ctx-1", 1); done <- err }()
+		time.Sleep(30 * time.Millisecond)
+		if len(f.requests()) == polls {
+			t.Error("the second Wait did not poll")
+		}
+		c.Close()
+		synctest.Wait()
+		select {
+		case err := <-done:
+			if !errors.Is(err, ErrClosed) {
+				t.Fatalf("after Close: %v", err)
+			}
+		default:
+			t.Fatal("Wait did not return at Close")
+		}
+		if _, err := c.Submit(t.Context(), testTask("late")); !errors.Is(err, ErrClosed) {
+			t.Errorf("Submit after Close: %v", err)
+		}
+	})
 }
 
 func TestPingAndUploadMedia(t *testing.T) {
@@ -510,9 +523,7 @@ func TestSecretsStayOutOfLogsAndErrors(t *testing.T) {
 			writeJSON(w, 401, map[string]any{"errors": []any{map[string]any{"code": "invalidApiKey", "message": "key sk-test-SECRET rejected"}}})
 			return
 		}
-		hj, _ := w.(http.Hijacker)
-		conn, _, _ := hj.Hijack()
-		conn.Close() // reset before any reply
+		panic(http.ErrAbortHandler) // reset before any reply
 	}, func(o *Options) { o.Logger = slog.New(h); o.Retry.Attempts = 2 })
 	task := testTask("s-1")
 	task.Request.SetUploadEndpoint("https://bucket.s3.example/out.mp4?X-Amz-Signature=SIGSECRET&X-Amz-Credential=AKIASECRET")
@@ -538,41 +549,39 @@ func TestSecretsStayOutOfLogsAndErrors(t *testing.T) {
 }
 
 // The first poll waits PollInitialDelay; later polls back off x1.5 (with
-// ±20 % jitter) up to PollMaxInterval.
+// ±20 % jitter) up to PollMaxInterval. On synctest's clock the gaps are
+// the client's own, to the nanosecond.
 func TestPollSchedule(t *testing.T) {
-	var mu sync.Mutex
-	var at []time.Duration
-	start := time.Now()
-	_, c := newFake(t, func(n int, tasks []map[string]any, w http.ResponseWriter) {
-		mu.Lock()
-		at = append(at, time.Since(start))
-		mu.Unlock()
-		writeJSON(w, 200, map[string]any{"data": []any{processing(tasks[0]["taskUUID"].(string))}})
-	}, func(o *Options) {
-		o.PollInitialDelay = 100 * time.Millisecond
-		o.PollInterval = 40 * time.Millisecond
-		o.PollMaxInterval = 90 * time.Millisecond
-	})
-	start = time.Now()
-	ctx, cancel := context.WithTimeout(context.Background(), 700*time.Millisecond)
-	defer cancel()
-	if _, err := c.Wait(ctx, "sched", 1); !errors.Is(err, context.DeadlineExceeded) {
-		t.Fatalf("got %v", err)
-	}
-	mu.Lock()
-	defer mu.Unlock()
-	if len(at) < 4 || at[0] < 100*time.Millisecond {
-		t.Fatalf("poll times %v", at)
-	}
-	wantMin := []time.Duration{32, 48, 72, 72, 72} // 0.8 x (40, 60, 90, 90, ...) ms
-	for i := 1; i < len(at); i++ {
-		gap := at[i] - at[i-1]
-		lo := wantMin[min(i-1, len(wantMin)-1)] * time.Millisecond
-		// Gaps are measured where the server receives the polls: a late
-		// receipt of one poll on a busy machine shortens the next gap, so
-		// allow 10 ms (load can only lengthen the gaps the client makes).
-		if gap < lo-10*time.Millisecond {
-			t.Errorf("gap %d = %v, want >= %v (times %v)", i, gap, lo, at)
+	synctest.Test(t, func(t *testing.T) {
+		var mu sync.Mutex
+		var at []time.Duration
+		start := time.Now()
+		_, c := newFake(t, func(n int, tasks []map[string]any, w http.ResponseWriter) {
+			mu.Lock()
+			at = append(at, time.Since(start))
+			mu.Unlock()
+			writeJSON(w, 200, map[string]any{"data": []any{processing(tasks[0]["taskUUID"].(string))}})
+		}, func(o *Options) {
+			o.PollInitialDelay = 100 * time.Millisecond
+			o.PollInterval = 40 * time.Millisecond
+			o.PollMaxInterval = 90 * time.Millisecond
+		})
+		ctx, cancel := context.WithTimeout(t.Context(), 700*time.Millisecond)
+		defer cancel()
+		if _, err := c.Wait(ctx, "sched", 1); !errors.Is(err, context.DeadlineExceeded) {
+			t.Fatalf("got %v", err)
 		}
-	}
+		mu.Lock()
+		defer mu.Unlock()
+		if len(at) < 6 || at[0] != 100*time.Millisecond {
+			t.Fatalf("poll times %v, want the first at 100ms", at)
+		}
+		nominal := []time.Duration{40, 60, 90} // ms, then 90 ms on
+		for i := 1; i < len(at); i++ {
+			n := nominal[min(i-1, len(nominal)-1)] * time.Millisecond
+			if gap := at[i] - at[i-1]; gap < n*8/10 || gap > n*12/10 {
+				t.Errorf("gap %d = %v, want %v ±20 %% (times %v)", i, gap, n, at)
+			}
+		}
+	})
 }

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"github.com/dubline/dubline/kling"
@@ -96,42 +97,44 @@ func TestSubmitSendsHeadersAndTaskObject(t *testing.T) {
 func TestSubmitBatchesConcurrentCalls(t *testing.T) {
 	for _, tc := range []struct{ tasks, maxBatch, wantReqs int }{{20, 50, 1}, {20, 8, 3}} {
 		t.Run(fmt.Sprintf("%d tasks max %d", tc.tasks, tc.maxBatch), func(t *testing.T) {
-			f, c := newFake(t, func(n int, tasks []map[string]any, w http.ResponseWriter) {
-				a := acks(tasks)["data"].([]map[string]any)
-				for i, j := 0, len(a)-1; i < j; i, j = i+1, j-1 { // answer in reverse order
-					a[i], a[j] = a[j], a[i]
+			synctest.Test(t, func(t *testing.T) {
+				f, c := newFake(t, func(n int, tasks []map[string]any, w http.ResponseWriter) {
+					a := acks(tasks)["data"].([]map[string]any)
+					for i, j := 0, len(a)-1; i < j; i, j = i+1, j-1 { // answer in reverse order
+						a[i], a[j] = a[j], a[i]
+					}
+					writeJSON(w, 200, map[string]any{"data": a})
+				}, func(o *Options) { o.BatchWindow = 200 * time.Millisecond; o.MaxBatch = tc.maxBatch })
+				var wg sync.WaitGroup
+				errs := make([]error, tc.tasks)
+				for i := range tc.tasks {
+					wg.Add(1)
+					go func() {
+						defer wg.Done()
+						_, errs[i] = c.Submit(t.Context(), testTask(fmt.Sprintf("task-%02d", i)))
+					}()
 				}
-				writeJSON(w, 200, map[string]any{"data": a})
-			}, func(o *Options) { o.BatchWindow = 200 * time.Millisecond; o.MaxBatch = tc.maxBatch })
-			var wg sync.WaitGroup
-			errs := make([]error, tc.tasks)
-			for i := range tc.tasks {
-				wg.Add(1)
-				go func() {
-					defer wg.Done()
-					_, errs[i] = c.Submit(context.Background(), testTask(fmt.Sprintf("task-%02d", i)))
-				}()
-			}
-			wg.Wait()
-			for i, err := range errs {
-				if err != nil {
-					t.Errorf("task %d: %v", i, err)
+				wg.Wait()
+				for i, err := range errs {
+					if err != nil {
+						t.Errorf("task %d: %v", i, err)
+					}
 				}
-			}
-			reqs := f.requests()
-			if len(reqs) != tc.wantReqs {
-				t.Fatalf("%d requests, want %d", len(reqs), tc.wantReqs)
-			}
-			total := 0
-			for _, r := range reqs {
-				if len(r.tasks) > tc.maxBatch {
-					t.Errorf("a batch of %d tasks exceeds MaxBatch %d", len(r.tasks), tc.maxBatch)
+				reqs := f.requests()
+				if len(reqs) != tc.wantReqs {
+					t.Fatalf("%d requests, want %d", len(reqs), tc.wantReqs)
 				}
-				total += len(r.tasks)
-			}
-			if total != tc.tasks || c.Stats().SubmitRequests != int64(tc.wantReqs) {
-				t.Errorf("tasks sent %d, stats %+v", total, c.Stats())
-			}
+				total := 0
+				for _, r := range reqs {
+					if len(r.tasks) > tc.maxBatch {
+						t.Errorf("a batch of %d tasks exceeds MaxBatch %d", len(r.tasks), tc.maxBatch)
+					}
+					total += len(r.tasks)
+				}
+				if total != tc.tasks || c.Stats().SubmitRequests != int64(tc.wantReqs) {
+					t.Errorf("tasks sent %d, stats %+v", total, c.Stats())
+				}
+			})
 		})
 	}
 }
@@ -139,54 +142,56 @@ func TestSubmitBatchesConcurrentCalls(t *testing.T) {
 // One batch: A is acked, B is invalid, C is not mentioned (ambiguous, so
 // re-sent alone, then acked), D comes back with status error in data.
 func TestSubmitMixedBatchMatchedByUUID(t *testing.T) {
-	f, c := newFake(t, func(n int, tasks []map[string]any, w http.ResponseWriter) {
-		if n == 1 {
-			writeJSON(w, 400, map[string]any{
-				"data": []any{
-					map[string]any{"taskType": "videoInference", "taskUUID": "D", "status": "error",
-						"error": map[string]any{"code": "invalidWidth", "message": "too narrow", "parameter": "inputs.video"}},
-					map[string]any{"taskType": "videoInference", "taskUUID": "A"},
-				},
-				"errors": []any{map[string]any{"code": "unsupportedDuration", "taskUUID": "B", "parameter": "inputs.audio",
-					"allowedValues": map[string]any{"0": "2-60"}, "message": "audio too long"}},
-			})
-			return
+	synctest.Test(t, func(t *testing.T) {
+		f, c := newFake(t, func(n int, tasks []map[string]any, w http.ResponseWriter) {
+			if n == 1 {
+				writeJSON(w, 400, map[string]any{
+					"data": []any{
+						map[string]any{"taskType": "videoInference", "taskUUID": "D", "status": "error",
+							"error": map[string]any{"code": "invalidWidth", "message": "too narrow", "parameter": "inputs.video"}},
+						map[string]any{"taskType": "videoInference", "taskUUID": "A"},
+					},
+					"errors": []any{map[string]any{"code": "unsupportedDuration", "taskUUID": "B", "parameter": "inputs.audio",
+						"allowedValues": map[string]any{"0": "2-60"}, "message": "audio too long"}},
+				})
+				return
+			}
+			writeJSON(w, 200, acks(tasks))
+		}, func(o *Options) { o.BatchWindow = 100 * time.Millisecond })
+		results := map[string]SubmitResult{}
+		errs := map[string]error{}
+		var mu sync.Mutex
+		var wg sync.WaitGroup
+		for _, id := range []string{"A", "B", "C", "D"} {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				r, err := c.Submit(t.Context(), testTask(id))
+				mu.Lock()
+				results[id], errs[id] = r, err
+				mu.Unlock()
+			}()
 		}
-		writeJSON(w, 200, acks(tasks))
-	}, func(o *Options) { o.BatchWindow = 100 * time.Millisecond })
-	results := map[string]SubmitResult{}
-	errs := map[string]error{}
-	var mu sync.Mutex
-	var wg sync.WaitGroup
-	for _, id := range []string{"A", "B", "C", "D"} {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			r, err := c.Submit(context.Background(), testTask(id))
-			mu.Lock()
-			results[id], errs[id] = r, err
-			mu.Unlock()
-		}()
-	}
-	wg.Wait()
-	if errs["A"] != nil || results["A"].Attempts != 1 {
-		t.Errorf("A: %+v %v", results["A"], errs["A"])
-	}
-	var e *Error
-	if !errors.As(errs["B"], &e) || e.Class != Permanent || e.Code != "unsupportedDuration" ||
-		e.Parameter != "inputs.audio" || len(e.AllowedValues) != 1 || e.TaskUUID != "B" || !e.Terminal || e.Attempts != 1 {
-		t.Errorf("B: %#v", errs["B"])
-	}
-	if errs["C"] != nil || results["C"].Attempts != 2 || results["C"].Conflict {
-		t.Errorf("C: %+v %v", results["C"], errs["C"])
-	}
-	if !errors.As(errs["D"], &e) || e.Class != Permanent || e.Code != "invalidWidth" || !e.Terminal || e.Attempts != 1 {
-		t.Errorf("D: %#v", errs["D"])
-	}
-	reqs := f.requests()
-	if len(reqs) != 2 || len(reqs[1].tasks) != 1 || reqs[1].tasks[0]["taskUUID"] != "C" {
-		t.Errorf("want the re-send to carry only C; requests %d", len(reqs))
-	}
+		wg.Wait()
+		if errs["A"] != nil || results["A"].Attempts != 1 {
+			t.Errorf("A: %+v %v", results["A"], errs["A"])
+		}
+		var e *Error
+		if !errors.As(errs["B"], &e) || e.Class != Permanent || e.Code != "unsupportedDuration" ||
+			e.Parameter != "inputs.audio" || len(e.AllowedValues) != 1 || e.TaskUUID != "B" || !e.Terminal || e.Attempts != 1 {
+			t.Errorf("B: %#v", errs["B"])
+		}
+		if errs["C"] != nil || results["C"].Attempts != 2 || results["C"].Conflict {
+			t.Errorf("C: %+v %v", results["C"], errs["C"])
+		}
+		if !errors.As(errs["D"], &e) || e.Class != Permanent || e.Code != "invalidWidth" || !e.Terminal || e.Attempts != 1 {
+			t.Errorf("D: %#v", errs["D"])
+		}
+		reqs := f.requests()
+		if len(reqs) != 2 || len(reqs[1].tasks) != 1 || reqs[1].tasks[0]["taskUUID"] != "C" {
+			t.Errorf("want the re-send to carry only C; requests %d", len(reqs))
+		}
+	})
 }
 
 func TestSubmitRequestLevelErrorAppliesToEveryTask(t *testing.T) {
@@ -204,31 +209,33 @@ func TestSubmitRequestLevelErrorAppliesToEveryTask(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			f, c := newFake(t, func(n int, tasks []map[string]any, w http.ResponseWriter) {
-				if tc.body == nil {
-					w.WriteHeader(tc.status)
-					return
-				}
-				writeJSON(w, tc.status, tc.body)
-			}, func(o *Options) { o.BatchWindow = 100 * time.Millisecond })
-			var wg sync.WaitGroup
-			for i := range 3 {
-				wg.Add(1)
-				go func() {
-					defer wg.Done()
-					id := fmt.Sprintf("r%d", i)
-					_, err := c.Submit(context.Background(), testTask(id))
-					var e *Error
-					if !errors.As(err, &e) || e.Class != tc.class || e.HTTPStatus != tc.status || e.TaskUUID != id ||
-						e.Terminal || e.Attempts != tc.reqs {
-						t.Errorf("%s: %#v", id, err)
+			synctest.Test(t, func(t *testing.T) {
+				f, c := newFake(t, func(n int, tasks []map[string]any, w http.ResponseWriter) {
+					if tc.body == nil {
+						w.WriteHeader(tc.status)
+						return
 					}
-				}()
-			}
-			wg.Wait()
-			if got := len(f.requests()); got != tc.reqs {
-				t.Errorf("%d requests, want %d", got, tc.reqs)
-			}
+					writeJSON(w, tc.status, tc.body)
+				}, func(o *Options) { o.BatchWindow = 100 * time.Millisecond })
+				var wg sync.WaitGroup
+				for i := range 3 {
+					wg.Add(1)
+					go func() {
+						defer wg.Done()
+						id := fmt.Sprintf("r%d", i)
+						_, err := c.Submit(t.Context(), testTask(id))
+						var e *Error
+						if !errors.As(err, &e) || e.Class != tc.class || e.HTTPStatus != tc.status || e.TaskUUID != id ||
+							e.Terminal || e.Attempts != tc.reqs {
+							t.Errorf("%s: %#v", id, err)
+						}
+					}()
+				}
+				wg.Wait()
+				if got := len(f.requests()); got != tc.reqs {
+					t.Errorf("%d requests, want %d", got, tc.reqs)
+				}
+			})
 		})
 	}
 }
@@ -303,41 +310,45 @@ func TestSubmitGivesUpAfterMaxAttempts(t *testing.T) {
 }
 
 func TestSubmitHonoursCallerContext(t *testing.T) {
-	release := make(chan struct{})
-	_, c := newFake(t, func(n int, tasks []map[string]any, w http.ResponseWriter) {
-		<-release
-		writeJSON(w, 200, acks(tasks))
+	synctest.Test(t, func(t *testing.T) {
+		release := make(chan struct{})
+		_, c := newFake(t, func(n int, tasks []map[string]any, w http.ResponseWriter) {
+			<-release
+			writeJSON(w, 200, acks(tasks))
+		})
+		defer close(release)
+		ctx, cancel := context.WithTimeout(t.Context(), 50*time.Millisecond)
+		defer cancel()
+		start := time.Now()
+		_, err := c.Submit(ctx, testTask("x-1"))
+		if !errors.Is(err, context.DeadlineExceeded) || time.Since(start) != 50*time.Millisecond {
+			t.Fatalf("got %v after %v, want the deadline after 50ms", err, time.Since(start))
+		}
 	})
-	defer close(release)
-	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
-	defer cancel()
-	start := time.Now()
-	_, err := c.Submit(ctx, testTask("x-1"))
-	if !errors.Is(err, context.DeadlineExceeded) || time.Since(start) > time.Second {
-		t.Fatalf("got %v after %v", err, time.Since(start))
-	}
 }
 
 // A caller that gives up while its batch is gathering is never sent.
 func TestSubmitAbandonedBeforeSendIsNotSent(t *testing.T) {
-	f, c := newFake(t, func(n int, tasks []map[string]any, w http.ResponseWriter) {
-		writeJSON(w, 200, acks(tasks))
-	}, func(o *Options) { o.BatchWindow = 150 * time.Millisecond })
-	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Millisecond)
-	defer cancel()
-	done := make(chan error, 1)
-	go func() { _, err := c.Submit(ctx, testTask("gone")); done <- err }()
-	time.Sleep(5 * time.Millisecond)
-	if _, err := c.Submit(context.Background(), testTask("kept")); err != nil {
-		t.Fatal(err)
-	}
-	if err := <-done; !errors.Is(err, context.DeadlineExceeded) {
-		t.Fatalf("abandoned Submit: %v", err)
-	}
-	reqs := f.requests()
-	if len(reqs) != 1 || len(reqs[0].tasks) != 1 || reqs[0].tasks[0]["taskUUID"] != "kept" {
-		t.Fatalf("requests: %+v", reqs)
-	}
+	synctest.Test(t, func(t *testing.T) {
+		f, c := newFake(t, func(n int, tasks []map[string]any, w http.ResponseWriter) {
+			writeJSON(w, 200, acks(tasks))
+		}, func(o *Options) { o.BatchWindow = 150 * time.Millisecond })
+		ctx, cancel := context.WithTimeout(t.Context(), 20*time.Millisecond)
+		defer cancel()
+		done := make(chan error, 1)
+		go func() { _, err := c.Submit(ctx, testTask("gone")); done <- err }()
+		time.Sleep(5 * time.Millisecond)
+		if _, err := c.Submit(t.Context(), testTask("kept")); err != nil {
+			t.Fatal(err)
+		}
+		if err := <-done; !errors.Is(err, context.DeadlineExceeded) {
+			t.Fatalf("abandoned Submit: %v", err)
+		}
+		reqs := f.requests()
+		if len(reqs) != 1 || len(reqs[0].tasks) != 1 || reqs[0].tasks[0]["taskUUID"] != "kept" {
+			t.Fatalf("requests: %+v", reqs)
+		}
+	})
 }
 
 // Every Submit error made after an HTTP attempt says how many attempts
