@@ -9,6 +9,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"github.com/dubline/dubline/internal/testutil"
@@ -217,10 +218,14 @@ func TestSecretsNeverWritten(t *testing.T) {
 // Guarantee 7: cancellation stops new submissions; in-flight jobs keep the
 // journal consistent; exit 130; the next run finishes without paying twice.
 func TestInterruptAndResume(t *testing.T) {
+	synctest.Test(t, testInterruptAndResume)
+}
+
+func testInterruptAndResume(t *testing.T) {
 	e := newEnv(t, 12)
 	e.plan.Concurrency = 4
 	e.opt.Grace = 50 * time.Millisecond
-	ctx, cancel := context.WithCancel(context.Background())
+	ctx, cancel := context.WithCancel(t.Context())
 	var accepted sync.WaitGroup
 	accepted.Add(4)
 	e.api.onWait = func(wctx context.Context, ft *fakeTask) error {
@@ -228,10 +233,14 @@ func TestInterruptAndResume(t *testing.T) {
 		<-wctx.Done() // in flight until the grace period ends
 		return wctx.Err()
 	}
-	go func() { accepted.Wait(); cancel() }()
+	var cancelled time.Time
+	go func() { accepted.Wait(); cancelled = time.Now(); cancel() }()
 	rep := e.run(ctx)
 	if rep.StoppedBy != StopInterrupt {
 		t.Fatalf("stopped %q", rep.StoppedBy)
+	}
+	if el := time.Since(cancelled); el != e.opt.Grace {
+		t.Errorf("run ended %v after the interrupt, want the grace period %v", el, e.opt.Grace)
 	}
 	if n := e.api.submitCount(); n != 4 {
 		t.Errorf("%d submissions after cancel, want 4", n)
@@ -254,31 +263,43 @@ func TestInterruptAndResume(t *testing.T) {
 
 // A job that finishes within the grace period records its success.
 func TestGraceLetsInflightFinish(t *testing.T) {
-	e := newEnv(t, 2)
-	e.plan.Concurrency = 2
-	e.opt.Grace = 5 * time.Second
-	ctx, cancel := context.WithCancel(context.Background())
-	e.api.onWait = func(wctx context.Context, ft *fakeTask) error {
-		cancel()
-		time.Sleep(20 * time.Millisecond) // the render finishes after the signal
-		return nil
-	}
-	rep := e.run(ctx)
-	if rep.Totals.Succeeded != 2 || !rep.Done() {
-		t.Errorf("stopped %q totals %+v", rep.StoppedBy, rep.Totals)
-	}
+	synctest.Test(t, func(t *testing.T) {
+		e := newEnv(t, 2)
+		e.plan.Concurrency = 2
+		e.opt.Grace = 5 * time.Second
+		ctx, cancel := context.WithCancel(t.Context())
+		e.api.onWait = func(wctx context.Context, ft *fakeTask) error {
+			cancel()
+			time.Sleep(20 * time.Millisecond) // the render finishes after the signal
+			return nil
+		}
+		start := time.Now()
+		rep := e.run(ctx)
+		if rep.Totals.Succeeded != 2 || !rep.Done() {
+			t.Errorf("stopped %q totals %+v", rep.StoppedBy, rep.Totals)
+		}
+		if el := time.Since(start); el != 20*time.Millisecond {
+			t.Errorf("run took %v, want 20ms: the jobs' own time, not the grace period", el)
+		}
+	})
 }
 
 // plan.Deadline is treated like an interrupt.
 func TestDeadline(t *testing.T) {
-	e := newEnv(t, 3)
-	e.plan.Concurrency, e.opt.Grace = 1, 10*time.Millisecond
-	e.plan.Deadline = time.Now().Add(50 * time.Millisecond)
-	e.api.onWait = func(wctx context.Context, ft *fakeTask) error { <-wctx.Done(); return wctx.Err() }
-	rep := e.run(context.Background())
-	if rep.StoppedBy != StopDeadline || e.api.submitCount() != 1 {
-		t.Errorf("stopped %q submits %d", rep.StoppedBy, e.api.submitCount())
-	}
+	synctest.Test(t, func(t *testing.T) {
+		e := newEnv(t, 3)
+		e.plan.Concurrency, e.opt.Grace = 1, 10*time.Millisecond
+		start := time.Now()
+		e.plan.Deadline = start.Add(50 * time.Millisecond)
+		e.api.onWait = func(wctx context.Context, ft *fakeTask) error { <-wctx.Done(); return wctx.Err() }
+		rep := e.run(t.Context())
+		if rep.StoppedBy != StopDeadline || e.api.submitCount() != 1 {
+			t.Errorf("stopped %q submits %d", rep.StoppedBy, e.api.submitCount())
+		}
+		if el := time.Since(start); el != 60*time.Millisecond {
+			t.Errorf("run ended after %v, want the deadline plus the grace period, 60ms", el)
+		}
+	})
 }
 
 // A journal that cannot be written stops the run with exit 1, and no
