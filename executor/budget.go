@@ -6,6 +6,20 @@ import (
 	"github.com/dubline/dubline/kling"
 )
 
+// Budget. Before each submission the job's estimate is reserved; a job whose
+// reservation would make spent + reserved exceed the budget is not submitted,
+// no further job is started, the rest stay pending and StoppedBy is "budget".
+// A result replaces the reservation by the actual cost (the reported cost,
+// else the estimate). A failed task releases it (failed generations are
+// reportedly not billed). A task whose outcome is unknown at the end of the
+// run keeps its reservation, reported as Reserved. Regenerations reuse the
+// job's reservation. The actual cost is only known after the fact, so if
+// Runware bills more than the price rule estimated, later reservations are
+// scaled by the worst actual/estimate ratio seen so far: an underestimating
+// rule can then overrun the budget only by the drift of jobs already in
+// flight when the first underestimate was billed (none at concurrency 1),
+// and the drift is reported per job and in total.
+
 // budget tracks money committed by the run: spent (results received) plus
 // reserved (estimates of tasks submitted or about to be). With a limit,
 // reserve refuses anything that would make spent + reserved exceed it.
@@ -14,7 +28,6 @@ type budget struct {
 	limit    kling.Price // 0: none
 	spent    kling.Price
 	reserved kling.Price
-	peak     kling.Price // highest spent + reserved seen (for tests and the report)
 	// The worst actual/estimate ratio billed so far (num/den, >= 1). Later
 	// reservations are scaled by it, so a price rule that underestimates
 	// cannot overrun the budget by more than the jobs already in flight
@@ -57,7 +70,6 @@ func (b *budget) reserve(p kling.Price) bool {
 		return false
 	}
 	b.reserved += p
-	b.notePeak()
 	return true
 }
 
@@ -66,7 +78,6 @@ func (b *budget) force(p kling.Price) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	b.reserved += p
-	b.notePeak()
 }
 
 // settle replaces a reservation by what was actually spent (0 to release).
@@ -75,17 +86,10 @@ func (b *budget) settle(reservation, actual kling.Price) {
 	defer b.mu.Unlock()
 	b.reserved -= reservation
 	b.spent += actual
-	b.notePeak()
 }
 
-func (b *budget) notePeak() {
-	if t := b.spent + b.reserved; t > b.peak {
-		b.peak = t
-	}
-}
-
-func (b *budget) snapshot() (spent, reserved, peak kling.Price) {
+func (b *budget) snapshot() (spent, reserved kling.Price) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	return b.spent, b.reserved, b.peak
+	return b.spent, b.reserved
 }

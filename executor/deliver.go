@@ -11,6 +11,26 @@ import (
 	"github.com/dubline/dubline/storage"
 )
 
+// Outputs. With numberResults 1 and no user uploadEndpoint, the task gets a
+// presigned PUT for its output key. After success every output is Stat'ed
+// and checked by storage.Verify (non-empty, the format's media type); a missing or
+// wrong object is replaced at once by CopyFromURL(videoURL). Results are
+// always copied when numberResults > 1, when no upload URL was passed, or
+// when an object already existed at the key before the submission (a stale
+// object must not pass for the new result). A job succeeds only after
+// verification. If an output key already exists and the journal has never
+// seen the job submitted, the job fails with code outputExists unless
+// Overwrite is set (failing, not skipping, so the conflict is visible).
+// Delivery that fails after the task succeeded is journalled as undelivered:
+// the next run polls the same task again and retries the delivery, instead
+// of paying for a new generation. The delivery of one job (Stat and copies)
+// is bounded by Options.DeliveryTimeout (default max(plan.JobTimeout,
+// 10 min)); when it passes the job is undelivered. A result Runware no
+// longer serves (the copy from videoURL ends with storage.ErrSourceGone: a
+// final 403/404/410, the URL expired) cannot be delivered by polling again:
+// the job fails at once (class "delivery", code "resultUnavailable") so the
+// next run generates it anew; the lost task stays billed.
+
 // buildTask resolves the job's inputs and, for a single result without a
 // user uploadEndpoint, presigns a PUT for the output key. uploading says
 // whether Runware was asked to deliver to our destination.

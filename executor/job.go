@@ -27,9 +27,9 @@ type step struct {
 	poll   bool   // uuid was accepted: only poll it
 }
 
-// work runs one job to a recorded state. It never returns an error: the
-// outcome is in w.rep and the journal.
-func (r *runner) work(runCtx, ctx context.Context, w *work) {
+// runJob runs one job to a recorded state. It never returns an error:
+// the outcome is in w.rep and the journal.
+func (r *runner) runJob(runCtx, ctx context.Context, w *work) {
 	defer r.settleEnd(w)
 	switch w.act {
 	case actResume:
@@ -81,7 +81,7 @@ func (r *runner) fresh(runCtx, ctx context.Context, w *work) {
 	}
 	need := r.bud.scaled(w.job.Estimate)
 	if !r.bud.reserve(need) {
-		spent, reserved, _ := r.bud.snapshot()
+		spent, reserved := r.bud.snapshot()
 		r.stop(StopBudget, fmt.Sprintf("job %s (reserving %s) would exceed the budget %s (spent %s, reserved %s)",
 			w.job.ID, need, r.plan.Budget, spent, reserved))
 		return

@@ -14,6 +14,30 @@ import (
 	"github.com/dubline/dubline/internal/fsutil"
 )
 
+// Journal. One append-only file of JSON lines per run name,
+// <StateDir>/<name>.journal.jsonl, one record per state change of a job:
+// planned (with fingerprint and estimate), submitting (taskUUID, written and
+// fsynced before the request leaves), accepted, succeeded (outputs, cost),
+// failed (class, code, message), inflight (the poll deadline passed or the
+// task's state is unknown), undelivered (generated and billed, but the
+// output could not be stored), plus submit-error (a submit error that
+// leaves the task's fate unknown: the state stays submitting) and forgotten
+// (ForgetInflight: the job is pending again). JSON lines were chosen over a database
+// because appends are atomic enough, a crash leaves at most a torn tail, and
+// a human can read it. Concurrent appends are group-committed: one writer
+// goroutine takes every record queued while the previous fsync ran, writes
+// them with one write+fsync, then wakes each waiting writer. A writer only
+// proceeds (e.g. sends its request) once its record is durable.
+
+// Torn tail. A crash can leave a partial last line. It was never
+// acknowledged, so the action it announced never happened (a submitting
+// record that is torn means the request never left). Unparseable bytes
+// after the last good line are therefore dropped: the file is truncated to
+// the last good line, a slog warning is logged and the report lists it.
+// Unparseable lines followed by good lines are not a crash artefact; Run
+// refuses to guess (money is at stake) and returns an error naming the line.
+// An flock on the journal stops two runs of the same name at once (unix).
+
 // maxBatch bounds the bytes of one group commit.
 const maxBatch = 1 << 20
 

@@ -6,6 +6,13 @@ import (
 	"github.com/dubline/dubline/kling"
 )
 
+// StoppedBy, in order of precedence: "internal" when the journal could
+// not be written; "interrupt" when ctx was cancelled and "deadline" when
+// plan.Deadline passed before every selected job succeeded (state saved,
+// run again to resume); "fatal" when a Fatal API error stopped the run
+// (FatalError says why); "budget" when the budget did. cmd/dubline maps
+// these and the totals to exit codes.
+
 // Report is what a run did (or, from ReadStatus, what the journal says).
 type Report struct {
 	Run        string

@@ -14,6 +14,13 @@ import (
 	"github.com/dubline/dubline/planner"
 )
 
+// Shutdown. On cancellation no new submission starts (the stop is checked
+// again right before "submitting" is journalled, after the inputs were
+// resolved and staged, which can take long; a job stopped there stays
+// pending, a journalled re-send stays submitting); jobs already in flight
+// keep their context for Options.Grace (default 10 s) to record their
+// state, then are cancelled. The journal is consistent at every fsync.
+
 // Reasons a run stopped early (Report.StoppedBy).
 const (
 	StopBudget    = "budget"
@@ -52,7 +59,7 @@ func Run(ctx context.Context, plan *planner.Plan, opt Options) (*Report, error) 
 	for _, w := range data.warnings {
 		r.log.Warn("journal torn tail ignored", "warning", w)
 	}
-	r.plan_(jobs, data)
+	r.decideAll(jobs, data)
 	r.run(ctx)
 	if err := j.close(); err != nil && r.report.StoppedBy != StopInternal {
 		r.stop(StopInternal, fmt.Sprintf("close journal: %v", err))
@@ -92,11 +99,10 @@ type work struct {
 	held     bool        // reserved stays counted: the current task may have been billed, cost unknown
 	billed   bool        // its current task's cost is already recorded (resumed undelivered)
 	copy     bool        // outputs must be copied from videoURL, a Stat is no proof
-	launched bool
 }
 
-// plan_ decides the action for every selected job.
-func (r *runner) plan_(jobs []*planner.Job, data *journalData) {
+// decideAll decides the action for every selected job.
+func (r *runner) decideAll(jobs []*planner.Job, data *journalData) {
 	for _, job := range jobs {
 		js := data.states[job.ID]
 		var forgot *record
@@ -160,9 +166,8 @@ func (r *runner) run(ctx context.Context) {
 			if r.stopped(runCtx) && !(pass && r.mayResume(runCtx)) {
 				break
 			}
-			w.launched = true
 			g.Go(func() error {
-				r.work(runCtx, jobCtx, w)
+				r.runJob(runCtx, jobCtx, w)
 				return nil
 			})
 		}
@@ -223,7 +228,7 @@ func (r *runner) finishReport(ctx context.Context) {
 	for _, w := range r.works {
 		r.report.Jobs = append(r.report.Jobs, w.rep)
 	}
-	_, reserved, _ := r.bud.snapshot()
+	_, reserved := r.bud.snapshot()
 	r.report.total(r.plan.Budget, reserved)
 	by, msg := r.stopReason()
 	allDone := r.report.Totals.AllSucceeded()

@@ -2,8 +2,8 @@ package executor
 
 import (
 	"context"
-	"errors"
 	"fmt"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -221,7 +221,7 @@ func TestFatalStopsRun(t *testing.T) {
 	if c := countStates(rep); c[StateSucceeded] != 2 || c[StateFailed] != 1 || c[StatePending] != 7 {
 		t.Errorf("states %v", c)
 	}
-	if rep.FatalError == "" || !contains(rep.FatalError, "insufficientCredits") {
+	if rep.FatalError == "" || !strings.Contains(rep.FatalError, "insufficientCredits") {
 		t.Errorf("FatalError %q", rep.FatalError)
 	}
 }
@@ -323,18 +323,3 @@ func TestSelection(t *testing.T) {
 		}
 	}
 }
-
-func contains(s, sub string) bool {
-	return len(sub) == 0 || (len(s) >= len(sub) && indexOf(s, sub) >= 0)
-}
-
-func indexOf(s, sub string) int {
-	for i := 0; i+len(sub) <= len(s); i++ {
-		if s[i:i+len(sub)] == sub {
-			return i
-		}
-	}
-	return -1
-}
-
-var _ = errors.New

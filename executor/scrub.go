@@ -6,6 +6,10 @@ import (
 	"github.com/dubline/dubline/internal/redact"
 )
 
+// Secrets. The journal and the report hold no URLs at all; every error
+// message is scrubbed (URL query strings and user info removed, and
+// Options.Secrets replaced) before it is logged, journalled or reported.
+
 // urlPattern finds URLs inside free text (error messages quote them).
 var urlPattern = regexp.MustCompile(`[A-Za-z][A-Za-z0-9+.-]*://[^\s"'<>]+`)
 

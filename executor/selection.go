@@ -131,6 +131,28 @@ func (s Selection) matches(j *planner.Job) bool {
 	return s.Shard.has(j.ID)
 }
 
+// Resume. Every Run reads the journal first. Per selected job:
+//   - succeeded earlier: its outputs are checked with Stat; if all are there
+//     the job is skipped (Skipped, cost 0); a missing output is redone.
+//     If the job's fingerprint changed since it succeeded it is redone only
+//     with Only "changed"; otherwise it is skipped with a Note saying so
+//     (a plain run never spends money on a changed-but-done job silently).
+//   - in flight (submitting, accepted, inflight, undelivered): resumed with
+//     the SAME taskUUID, whatever Only says (the task may already be paid
+//     for and Runware's URLs expire). A submitting job is re-sent with
+//     Resend=true (a conflict answer means "accepted earlier": poll); the
+//     others are polled. These resumptions reserve their estimate without a
+//     budget check: they were committed by an earlier run.
+//   - failed earlier: retried with a new taskUUID.
+
+// Only: "" selects every job that is not done; "failed" selects jobs whose
+// last state is failed; "pending" selects jobs never submitted; "changed"
+// selects jobs whose fingerprint differs from the one the journal recorded
+// last. In-flight jobs (including undelivered ones) are always resumed. IDs and Tags
+// narrow the selection (a job matches if it has any of the tags); Shard I/N
+// keeps jobs whose FNV-1a hash of the id mod N is I, which is stable when
+// the manifest is reordered.
+
 // decide picks the action for a job given its journal state, or ok=false
 // when Only leaves it out. note explains a choice the user may not expect.
 func decide(j *planner.Job, s *jobState, only Only) (act action, ok bool, note string) {

@@ -2,8 +2,8 @@
 // (klingai:7@1) that more than one part of Dubline relies on: the request
 // parameters and their allowed values, the input limits, and the price rule.
 //
-// Everything here comes from ../shared/reference/klingai-lip-sync.md (the
-// model's page) and runware-api.md §7. Keeping it in one package means the
+// Everything here comes from the model's page on Runware and Runware's API
+// reference. Keeping it in one package means the
 // planner, the executor and the emulator can never disagree, and a live
 // invoice that contradicts the page changes one file.
 package kling

@@ -13,7 +13,7 @@ const (
 	Error Level = iota
 	// Warning: accepted by Kling's newer "advanced" lip-sync but outside its
 	// classic range; Runware does not say which backend serves klingai:7@1
-	// (runware-api.md §7.2), so the plan says so and goes on.
+	// (Runware's model reference), so the plan says so and goes on.
 	Warning
 )
 
@@ -53,7 +53,7 @@ type Limits struct {
 // Error level: the union of Kling's classic and advanced lip-sync limits
 // (video .mp4/.mov <= 100 MB, 2-60 s, sides 512-2160 px; audio
 // .mp3/.wav/.m4a/.aac <= 5 MB, 2-60 s). Warning level: Kling's classic
-// range (video <= 10 s, sides 720-1920 px). See runware-api.md §7.2.
+// range (video <= 10 s, sides 720-1920 px), from Runware's model reference.
 var DefaultLimits = Limits{
 	Video: map[Level]InputLimits{
 		Error: {

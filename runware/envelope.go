@@ -28,7 +28,7 @@ type rawItem struct {
 }
 
 // rawError is one error object, in any of the shapes the API and the
-// official clients are known to use (runware-api.md §3.1).
+// official clients are known to use (their source).
 type rawError struct {
 	Code            string          `json:"code"`
 	Message         string          `json:"message"`

@@ -4,7 +4,7 @@
 //
 // Design choices:
 //   - versitygw runs as a separate process (not embedded) to keep go.mod free
-//     of its ~60 indirect modules; see shared/design/test-infrastructure.md.
+//     of its ~60 indirect modules.
 //   - A missing binary is a test failure, never a skip: integration tests must
 //     not go silently green on a machine without the server.
 //   - Each server gets its own data dir, a free loopback port and fixed

@@ -10,12 +10,12 @@
 // the result is written in the requested outputFormat (outputQuality is
 // validated but not applied). Everything else
 // (validation, error envelopes, billing, timing, uploads, webhooks, faults)
-// follows shared/reference/runware-api.md; model facts, limits and the price
+// follows Runware's API reference; model facts, limits and the price
 // rule come from package kling, never from copies here.
 //
-// Design choices where the references are silent (runware-api.md tags these
-// [INF]); each is a guess about the real server, stated so a live run can
-// correct it:
+// Design choices where Runware's reference is silent (inferred behaviour);
+// each is a guess about the real server, stated so a live run can correct
+// it:
 //   - Any path accepts the API POST (so both base URL and base+"/v1" work);
 //     GET is served only for /debug/stats, /media/<uuid> and
 //     /video/<uuid>.<ext>. Other methods get 405 with an errors body.
