@@ -166,33 +166,24 @@ func (d *decoder) group(n *yaml.Node, pk paramKey, p *Params, ps *paths) {
 // setParam sets parameter i (kling.Params numbering) from l.
 func (st *state) setParam(p *Params, i int, l leaf, path string) {
 	var v kling.Value
+	ok := false
 	switch kling.Params[i].Kind {
 	case kling.String:
-		s, ok := st.str(l, path)
-		if !ok {
-			return
-		}
-		v = kling.Str(s)
+		v.S, ok = st.str(l, path)
 	case kling.Int:
-		n, ok := st.integer(l, path)
-		if !ok {
-			return
-		}
-		v = kling.Num(float64(n))
+		var n int
+		n, ok = st.integer(l, path)
+		v.N = float64(n)
 	case kling.Float:
-		n, ok := st.number(l, path)
-		if !ok {
-			return
-		}
-		v = kling.Num(n)
+		v.N, ok = st.number(l, path)
 	case kling.Bool:
-		b, ok := st.boolean(l, path)
-		if !ok {
-			return
-		}
+		var b bool
+		b, ok = st.boolean(l, path)
 		v = kling.Flag(b)
 	}
-	p[i] = Field[kling.Value]{V: v, Set: true, Pos: l.pos, Path: path}
+	if ok {
+		p[i] = Field[kling.Value]{V: v, Set: true, Pos: l.pos, Path: path}
+	}
 }
 
 // setJobField sets job field fi (field numbering) from l; tags are a
