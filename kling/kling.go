@@ -35,7 +35,7 @@ func Ext(format string) string {
 // ContentType returns the MIME type of an output format.
 func ContentType(format string) string {
 	if format == "" {
-		format = Params[iOutputFormat].Default.S
+		format = Params[iOutputFormat].Default.Str()
 	}
 	return mediatype.For("." + strings.ToLower(format))
 }

@@ -116,7 +116,7 @@ func dumpParams(b *strings.Builder, ps *Params) {
 		var v any = f.V.N
 		switch kling.Params[i].Kind {
 		case kling.String:
-			v = f.V.S
+			v = f.V.Str()
 		case kling.Int:
 			v = f.V.Int()
 		case kling.Bool:

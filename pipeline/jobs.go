@@ -169,7 +169,9 @@ func (st *state) setParam(p *Params, i int, l leaf, path string) {
 	ok := false
 	switch kling.Params[i].Kind {
 	case kling.String:
-		v.S, ok = st.str(l, path)
+		var s string
+		s, ok = st.str(l, path)
+		v = kling.Str(s)
 	case kling.Int:
 		var n int
 		n, ok = st.integer(l, path)

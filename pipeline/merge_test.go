@@ -34,13 +34,13 @@ jobs:
 	check("a.outputQuality", a.Get("outputQuality"), 80, true, "jobs[0].outputQuality", "m.yaml:6:20")
 	check("b.outputQuality", b.Get("outputQuality"), 95, true, "defaults.outputQuality", "m.yaml:2:18")
 	check("b.numberResults", b.Get("numberResults"), 0, false, "jobs[1].numberResults", "m.yaml:8:5")
-	if a.Get("safety.mode").V.S != "full" || a.Get("safety.mode").Path != "jobs[0].safety.mode" {
+	if a.Get("safety.mode").V.Str() != "full" || a.Get("safety.mode").Path != "jobs[0].safety.mode" {
 		t.Errorf("a.safety.mode = %+v", a.Get("safety.mode"))
 	}
 	if !a.Get("safety.checkContent").V.Bool() || a.Get("safety.checkContent").Path != "defaults.safety.checkContent" {
 		t.Errorf("a.safety.checkContent = %+v (want the default, merged per field)", a.Get("safety.checkContent"))
 	}
-	if b.Get("safety.mode").V.S != "fast" || b.Get("safety.mode").Pos.String() != "m.yaml:3:38" {
+	if b.Get("safety.mode").V.Str() != "fast" || b.Get("safety.mode").Pos.String() != "m.yaml:3:38" {
 		t.Errorf("b.safety.mode = %+v", b.Get("safety.mode"))
 	}
 	j := m.Jobs[1]

@@ -94,7 +94,7 @@ func paramSchema(p *kling.Param) *jsonObject {
 	if !p.Omit {
 		switch p.Kind {
 		case kling.String:
-			o.add("default", p.Default.S)
+			o.add("default", p.Default.Str())
 		case kling.Bool:
 			o.add("default", p.Default.Bool())
 		default:

@@ -108,7 +108,7 @@ func Build(ctx context.Context, m *pipeline.Manifest, opt Options) (*Plan, error
 		}
 		r := checkParams(d, mj.Params, kling.Model)
 		if j.Request = requests[r]; j.Request == nil {
-			j.Request = &r
+			j.Request = new(r) // only a new request escapes to the heap
 			requests[r] = j.Request
 		}
 		if mj.Tags.Set {

@@ -41,7 +41,7 @@ func encodeTask(t Task) ([]byte, error) {
 func wireValue(k kling.Kind, v kling.Value) any {
 	switch k {
 	case kling.String:
-		return v.S
+		return v.Str()
 	case kling.Int:
 		return int64(v.N)
 	case kling.Bool:

@@ -191,7 +191,7 @@ func taskUUIDOf(f fields) (string, *apiError) {
 // validateVideo checks a videoInference task (taskUUID already checked)
 // and returns the first problem, in a fixed order.
 func validateVideo(f fields, taskUUID string) (videoReq, *apiError) {
-	r := videoReq{TaskUUID: taskUUID, OutputFormat: spec("outputFormat").Default.S, OutputQuality: spec("outputQuality").Default.Int(),
+	r := videoReq{TaskUUID: taskUUID, OutputFormat: spec("outputFormat").Default.Str(), OutputQuality: spec("outputQuality").Default.Int(),
 		NumberResults: spec("numberResults").Default.Int(), OrigVolume: spec("originalAudioVolume").Default.N, SoundVolume: spec("soundVolume").Default.N}
 	if e := f.unknown("", topParams); e != nil {
 		return r, e
