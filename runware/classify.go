@@ -9,41 +9,18 @@ import (
 
 // Classify decides an error's Class once, from the Runware code first and
 // the HTTP status second (status 0: no HTTP response, i.e. a network error
-// or timeout). The table, in the order the rules are tried:
-//
-//	code                                                     class
-//	conflictTaskUUID                                         Permanent (Submit turns it into Conflict on a re-send)
-//	*ApiKey*, unauthorized, forbidden, permissionDenied,
-//	  accessDenied                                           Fatal
-//	*Credits*, *Quota*, *Balance*, paymentRequired           Fatal
-//	*RateLimit*, rateLimited, tooManyRequests                Transient
-//	timeoutProvider, providerTimeout, providerGatewayTimeout Regenerate (the generation timed out)
-//	requestTimeout, timeout, gatewayTimeout, *Timeout        Transient
-//	*ContentPolicy*, nsfw*, *Nsfw*, *Safety*                 Permanent
-//	*NotFound, *Expired, taskCancelled                       Permanent (incl. unknownModel-style and expired tasks)
-//	downloadFailed, *DownloadFailed                          Permanent (an input could not be fetched: fix the input)
-//	uploadFailed, *UploadFailed                              Permanent (the result may be billed; see below)
-//	inferenceError, processingFailed, taskFailed,
-//	  generationFailed, provider*                            Regenerate (provider-side failure; a new task may work)
-//	internalServerError, serverError, serviceUnavailable,
-//	  unknownError, noAvailableServer, modelUnavailable,
-//	  badGateway, connectionFailed                           Transient
-//	invalid*, missing*, unsupported*, unknown*, incompatible*,
-//	  value*, array*, duplicate*, max*, min*, validationFailed Permanent
-//
-// Any other code, or no code, falls to the HTTP status:
+// or timeout). Codes are matched case-insensitively by codeRules, in
+// order; any other code, or no code, falls to the HTTP status:
 //
 //	0 (network), 408, 429, 500, 502, 503, 504, other 5xx     Transient
 //	401, 403                                                 Fatal
 //	402                                                      Fatal
 //	400, 404, 409, other 4xx, 2xx (an error in a 200 reply)  Permanent
 //
-// uploadFailed is Permanent, not Regenerate: Runware may have billed the
-// generation and then failed to PUT it to uploadEndpoint, so regenerating
-// automatically could pay twice for one job. The safe paths are the
-// executor's own delivery fallback (copying videoURL) and a user's rerun.
 // Wait upgrades a Transient code reported with status "error" for a task
-// to Regenerate (see the package comment).
+// to Regenerate (see the package comment). The README's "Error classes"
+// table lists the same rules with what each costs; a test keeps the two
+// in step.
 func Classify(code string, httpStatus int) Class {
 	if c, ok := classifyCode(code); ok {
 		return c
@@ -51,51 +28,67 @@ func Classify(code string, httpStatus int) Class {
 	return classifyStatus(httpStatus)
 }
 
+// codeRule classes the codes matching any of its patterns: "x" is the
+// code x, "x*" a prefix, "*x" a suffix, "*x*" a substring (lower case).
+type codeRule struct {
+	patterns []string
+	class    Class
+}
+
+// codeRules classes Runware's codes by what a retry buys. Why some rows:
+//   - a moderation or safety refusal is about the content: a new task with
+//     the same inputs is refused again (and may be billed), so it is
+//     Permanent even when the code starts with "provider";
+//   - uploadFailed may follow a billed generation (Runware generated the
+//     video, then failed to PUT it to uploadEndpoint): regenerating could
+//     pay twice, so it is Permanent and the executor copies videoURL itself;
+//   - taskNotFound/taskExpired: Runware forgot the task (goneCode); the
+//     executor then looks for the output before anything else.
+var codeRules = []codeRule{
+	{[]string{"conflicttaskuuid"}, Permanent}, // Submit turns it into Conflict on a re-send
+	{[]string{"*apikey*", "unauthorized", "forbidden", "permissiondenied", "accessdenied"}, Fatal},
+	{[]string{"*credits*", "*quota*", "*balance*", "paymentrequired"}, Fatal},
+	{[]string{"*ratelimit*", "ratelimited", "toomanyrequests"}, Transient},
+	{[]string{"timeoutprovider", "providertimeout", "providergatewaytimeout"}, Regenerate}, // the generation timed out
+	{[]string{"*timeout"}, Transient},
+	{[]string{"*moderation*", "*contentpolicy*", "*nsfw*", "*safety*", "*inappropriate*", "*prohibited*"}, Permanent},
+	{[]string{"*notfound", "*expired", "taskcancelled"}, Permanent},
+	{[]string{"*downloadfailed"}, Permanent}, // an input could not be fetched: fix the input
+	{[]string{"*uploadfailed"}, Permanent},
+	{[]string{"inferenceerror", "processingfailed", "taskfailed", "generationfailed", "provider*"}, Regenerate},
+	{[]string{"internalservererror", "servererror", "serviceunavailable", "unknownerror",
+		"noavailableserver", "modelunavailable", "badgateway", "connectionfailed"}, Transient},
+	{[]string{"invalid*", "missing*", "unsupported*", "unknown*", "incompatible*", "value*",
+		"array*", "duplicate*", "max*", "min*", "validationfailed"}, Permanent},
+}
+
 func classifyCode(code string) (Class, bool) {
 	if code == "" {
 		return 0, false
 	}
 	lc := strings.ToLower(code)
-	has := func(s string) bool { return strings.Contains(lc, s) }
-	pre := func(ps ...string) bool {
-		for _, p := range ps {
-			if strings.HasPrefix(lc, p) {
-				return true
+	for _, r := range codeRules {
+		for _, p := range r.patterns {
+			if matchCode(lc, p) {
+				return r.class, true
 			}
 		}
-		return false
-	}
-	switch {
-	case lc == "conflicttaskuuid":
-		return Permanent, true
-	case has("apikey"), lc == "unauthorized", lc == "forbidden", lc == "permissiondenied", lc == "accessdenied":
-		return Fatal, true
-	case has("credits"), has("quota"), has("balance"), lc == "paymentrequired":
-		return Fatal, true
-	case has("ratelimit"), lc == "ratelimited", lc == "toomanyrequests":
-		return Transient, true
-	case lc == "timeoutprovider", lc == "providertimeout", lc == "providergatewaytimeout":
-		return Regenerate, true
-	case lc == "timeout", strings.HasSuffix(lc, "timeout"):
-		return Transient, true
-	case has("contentpolicy"), has("nsfw"), has("safety"):
-		return Permanent, true
-	case strings.HasSuffix(lc, "notfound"), strings.HasSuffix(lc, "expired"), lc == "taskcancelled":
-		return Permanent, true
-	case strings.HasSuffix(lc, "downloadfailed"), strings.HasSuffix(lc, "uploadfailed"):
-		return Permanent, true
-	case lc == "inferenceerror", lc == "processingfailed", lc == "taskfailed",
-		lc == "generationfailed", pre("provider"):
-		return Regenerate, true
-	case lc == "internalservererror", lc == "servererror", lc == "serviceunavailable",
-		lc == "unknownerror", lc == "noavailableserver", lc == "modelunavailable",
-		lc == "badgateway", lc == "connectionfailed":
-		return Transient, true
-	case pre("invalid", "missing", "unsupported", "unknown", "incompatible", "value",
-		"array", "duplicate", "max", "min"), lc == "validationfailed":
-		return Permanent, true
 	}
 	return 0, false
+}
+
+func matchCode(lc, p string) bool {
+	pre, suf := strings.HasPrefix(p, "*"), strings.HasSuffix(p, "*")
+	core := strings.Trim(p, "*")
+	switch {
+	case pre && suf:
+		return strings.Contains(lc, core)
+	case pre:
+		return strings.HasSuffix(lc, core)
+	case suf:
+		return strings.HasPrefix(lc, core)
+	}
+	return lc == core
 }
 
 // goneCode is true for the codes with which getResponse says it does not

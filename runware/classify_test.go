@@ -2,6 +2,7 @@ package runware
 
 import (
 	"net/http"
+	"os"
 	"strings"
 	"testing"
 	"time"
@@ -80,6 +81,10 @@ func TestClassify(t *testing.T) {
 		{"contentPolicyViolation", 200, Permanent},
 		{"providerContentPolicyViolation", 200, Permanent},
 		{"nsfwContentDetected", 200, Permanent},
+		// Moderation refuses the content: a new task is refused again.
+		{"providerContentModeration", 200, Permanent},
+		{"contentModerationFailed", 400, Permanent},
+		{"providerSafetyRefusal", 200, Permanent},
 		{"taskNotFound", 404, Permanent},
 		{"taskExpired", 404, Permanent},
 		{"taskFailedOrNotFound", 404, Permanent},
@@ -127,5 +132,45 @@ func TestPollIntervalGrowth(t *testing.T) {
 		if d != w {
 			t.Fatalf("step %d: %v, want %v", i, d, w)
 		}
+	}
+}
+
+// TestREADMEErrorTable keeps the README's "Error classes" table true: every
+// code it names has the class it states.
+func TestREADMEErrorTable(t *testing.T) {
+	b, err := os.ReadFile("../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, table, ok := strings.Cut(string(b), "<!-- error-classes -->")
+	table, _, ok2 := strings.Cut(table, "<!-- /error-classes -->")
+	if !ok || !ok2 {
+		t.Fatal("README.md has no <!-- error-classes --> table")
+	}
+	names := map[string]Class{"transient": Transient, "regenerate": Regenerate, "permanent": Permanent, "fatal": Fatal}
+	rows := 0
+	for _, line := range strings.Split(table, "\n") {
+		cells := strings.Split(line, "|")
+		if len(cells) < 4 || !strings.Contains(cells[1], "`") {
+			continue
+		}
+		want, ok := names[strings.ToLower(strings.TrimSpace(cells[2]))]
+		if !ok {
+			t.Errorf("row %q: class %q is not one of transient, regenerate, permanent, fatal", line, cells[2])
+			continue
+		}
+		for _, code := range strings.Split(cells[1], "`") {
+			code = strings.TrimSpace(code)
+			if code == "" || strings.ContainsAny(code, ", ") {
+				continue
+			}
+			rows++
+			if got := Classify(code, 200); got != want {
+				t.Errorf("README says %s is %v; Classify says %v", code, want, got)
+			}
+		}
+	}
+	if rows < 20 {
+		t.Errorf("only %d codes checked in the README table", rows)
 	}
 }
