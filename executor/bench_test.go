@@ -63,7 +63,7 @@ func benchOnce(b *testing.B, jobs, conc int, latency time.Duration) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	plan := &planner.Plan{Name: "bench", Concurrency: conc, Output: planner.Output{PresignTTL: time.Hour}}
+	plan := &planner.Plan{Name: "bench", Concurrency: conc, BudgetWindow: 20 * time.Hour, Output: planner.Output{PresignTTL: time.Hour}}
 	for i := 0; i < jobs; i++ {
 		id := fmt.Sprintf("j%05d", i)
 		plan.Jobs = append(plan.Jobs, planner.Job{

@@ -198,7 +198,7 @@ func TestSecretsNeverWritten(t *testing.T) {
 		r.WriteJSON(&out, -1)
 		r.WriteSummary(&out)
 	}
-	st, _ := ReadStatus(e.opt.StateDir, e.plan.Name)
+	st, _ := ReadStatus(e.opt.StateDir, e.plan.Name, e.plan.BudgetWindow)
 	st.WriteJSON(&out, -1)
 	journal, _ := os.ReadFile(JournalPath(e.opt.StateDir, e.plan.Name))
 	all := map[string]string{"journal": string(journal), "report": out.String(), "logs": logs.String()}

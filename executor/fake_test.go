@@ -284,7 +284,7 @@ func (f fakeInputs) URL(ctx context.Context, in planner.Input) (string, error) {
 
 // testPlan makes n one-result MP4 jobs with the given estimate each.
 func testPlan(n int, est kling.Price) *planner.Plan {
-	p := &planner.Plan{Name: "test-run", Concurrency: 4, Output: planner.Output{PresignTTL: time.Hour}}
+	p := &planner.Plan{Name: "test-run", Concurrency: 4, BudgetWindow: 20 * time.Hour, Output: planner.Output{PresignTTL: time.Hour}}
 	for i := 0; i < n; i++ {
 		id := fmt.Sprintf("job-%03d", i)
 		p.Jobs = append(p.Jobs, planner.Job{

@@ -68,7 +68,7 @@ func newInteg(t *testing.T, n int, eo emulator.Options) *integ {
 	dest := storage.NewS3Destination(s3c, "out", "dubs/", storage.WithFetchRetry(retry.Policy{
 		Initial: 10 * time.Millisecond, Max: 50 * time.Millisecond, Attempts: 5}))
 	media, _ := filepath.Abs(filepath.Join("..", "testdata", "media"))
-	v.plan = &planner.Plan{Name: "integ", Concurrency: 3, Output: planner.Output{PresignTTL: time.Hour}}
+	v.plan = &planner.Plan{Name: "integ", Concurrency: 3, BudgetWindow: 20 * time.Hour, Output: planner.Output{PresignTTL: time.Hour}}
 	for i := 0; i < n; i++ {
 		id := fmt.Sprintf("ep%02d-es", i)
 		v.plan.Jobs = append(v.plan.Jobs, planner.Job{

@@ -59,6 +59,12 @@ func (r *runner) settleEnd(w *work) {
 		r.bud.settle(w.reserved, 0)
 		w.reserved = 0
 	}
+	if w.rep.State == StateFailed || w.rep.State == StateUndelivered {
+		if n := r.failures.Add(1); r.maxFailures >= 0 && n > int64(r.maxFailures) {
+			r.stop(StopFailures, fmt.Sprintf("%d jobs failed in this run, more than limits.maxFailures %s allows (%d of %d selected)",
+				n, r.plan.MaxFailures, r.maxFailures, len(r.works)))
+		}
+	}
 	if w.rep.State != StatePending && w.rep.Finished.IsZero() {
 		w.rep.Finished = r.opt.Now()
 	}
@@ -82,8 +88,8 @@ func (r *runner) fresh(runCtx, ctx context.Context, w *work) {
 	need := r.bud.scaled(w.job.Estimate)
 	if !r.bud.reserve(need) {
 		spent, reserved := r.bud.snapshot()
-		r.stop(StopBudget, fmt.Sprintf("job %s (reserving %s) would exceed the budget %s (spent %s, reserved %s)",
-			w.job.ID, need, r.plan.Budget, spent, reserved))
+		r.stop(StopBudget, fmt.Sprintf("job %s (reserving %s) would exceed the budget %s of %s (spent %s, reserved %s)",
+			w.job.ID, need, r.plan.Budget, r.windowName(), spent, reserved))
 		return
 	}
 	w.reserved = need
@@ -99,8 +105,18 @@ func (r *runner) resume(runCtx, ctx context.Context, w *work) {
 	js := w.js
 	w.known, w.copy, w.billed = true, js.Copy, js.Billed
 	if !js.Billed {
-		r.bud.force(w.job.Estimate)
-		w.reserved, w.held = w.job.Estimate, true
+		// A task submitted in the open window is already counted in it;
+		// one from before counts against this window from now on.
+		r.winMu.Lock()
+		t, counted := r.money.inWindow(js.Task, r.win)
+		r.winMu.Unlock()
+		if counted {
+			w.reserved = t.est
+		} else {
+			r.bud.force(w.job.Estimate)
+			w.reserved = w.job.Estimate
+		}
+		w.held = true
 	}
 	if js.State == StateSubmitting {
 		r.log.Info("re-sending journalled task", "job", w.job.ID, "task", js.Task)
@@ -153,7 +169,9 @@ func (r *runner) attempt(runCtx, ctx context.Context, w *work, st step) outcome 
 		task.TaskUUID = r.opt.NewUUID()
 		// Durable before the request leaves: a crash from here on finds
 		// "submitting" and re-sends this same taskUUID.
-		if !r.record(w, record{Ev: evSubmitting, Task: task.TaskUUID, FP: w.job.Fingerprint, Est: w.job.Estimate, Copy: w.copy}) {
+		now := r.opt.Now()
+		recs := append(r.openWindow(now, ""), record{T: now, Ev: evSubmitting, Task: task.TaskUUID, FP: w.job.Fingerprint, Est: w.job.Estimate, Copy: w.copy})
+		if !r.record(w, recs...) {
 			return outStop
 		}
 		w.rep.Attempts++
@@ -257,7 +275,30 @@ func (r *runner) waitFailed(ctx, wctx context.Context, w *work, err error) outco
 		f = facts{timedOut: true}
 		err = fmt.Errorf("no result within the job timeout %s; polled again by the next run", r.plan.JobTimeout)
 	}
+	if f.gone {
+		r.lookForOutputs(ctx, w, &f)
+	}
 	return r.conclude(w, phaseWait, f, err, "", nil)
+}
+
+// lookForOutputs checks, for a task Runware no longer knows, whether it
+// delivered through the presigned PUT it was handed: then the job is done
+// and must not be paid for again. An object found is proof only when the
+// key was empty at submission and Runware was given the upload URL
+// (!w.copy).
+func (r *runner) lookForOutputs(ctx context.Context, w *work, f *facts) {
+	if w.copy {
+		return
+	}
+	outs, ok, err := r.verifyDone(ctx, w.job)
+	switch {
+	case err != nil:
+		f.unchecked = true
+		r.log.Warn("task gone from Runware; could not check its outputs", "job", w.job.ID, "err", r.scrub.err(err))
+	case ok:
+		f.delivered = true
+		w.rep.Outputs = outs
+	}
 }
 
 // conclude journals and reports what judge decided for the attempt of w
@@ -273,9 +314,21 @@ func (r *runner) conclude(w *work, ph phase, f facts, err error, lead string, re
 		cls, code = v.class, v.code
 	}
 	msg = lead + v.note + msg
+	if v.billed && !w.billed && (v.state == StateFailed || v.state == StateSucceeded) {
+		r.bill(w, &runware.Result{}) // the task ended; Runware reported no cost: the estimate
+	}
 	w.held = w.held && v.billed
 	uuid := w.rep.TaskUUID
 	switch v.state {
+	case StateSucceeded:
+		w.rep.Note = joinNote(w.rep.Note, v.note)
+		r.log.Warn("task gone from Runware; its output is in the destination", "job", w.job.ID, "task", uuid)
+		if !r.record(w, record{Ev: evSucceeded, Task: uuid, Outputs: w.rep.Outputs, Cost: w.rep.Actual}) {
+			return outStop
+		}
+		w.rep.State, w.rep.Finished = StateSucceeded, r.opt.Now()
+		w.rep.ErrorClass, w.rep.ErrorCode, w.rep.ErrorMessage = "", "", ""
+		return outDone
 	case StateFailed:
 		r.fail(w, cls, code, msg)
 	case StateSubmitting:
@@ -301,7 +354,11 @@ func (r *runner) fail(w *work, class, code, msg string) {
 	w.rep.State, w.rep.ErrorClass, w.rep.ErrorCode, w.rep.ErrorMessage = StateFailed, class, code, msg
 	w.rep.Finished = r.opt.Now()
 	r.log.Warn("job failed", "job", w.job.ID, "task", w.rep.TaskUUID, "class", class, "code", code, "err", msg)
-	r.record(w, record{Ev: evFailed, Task: w.rep.TaskUUID, Class: class, Code: code, Msg: msg})
+	rec := record{Ev: evFailed, Task: w.rep.TaskUUID, Class: class, Code: code, Msg: msg}
+	if w.billed { // the ledger keeps counting it
+		rec.Cost, rec.Billed = w.rep.Actual, true
+	}
+	r.record(w, rec)
 }
 
 // record appends records durably. On failure the run stops (exit 1): the
@@ -311,7 +368,7 @@ func (r *runner) record(w *work, recs ...record) bool {
 		if recs[i].T.IsZero() {
 			recs[i].T = r.opt.Now()
 		}
-		if w != nil && recs[i].Job == "" {
+		if w != nil && recs[i].Job == "" && recs[i].Ev != evWindow {
 			recs[i].Job = w.job.ID
 		}
 	}

@@ -63,6 +63,7 @@ func safeName(s string) string {
 // journalData is the parsed content of a journal.
 type journalData struct {
 	states   map[string]*jobState
+	money    ledger
 	order    []string // job ids in order of first appearance
 	warnings []string
 	good     int64 // bytes up to the end of the last good line
@@ -109,6 +110,7 @@ func parseJournal(name string, b []byte) (*journalData, error) {
 }
 
 func (d *journalData) add(r record) {
+	d.money.add(r)
 	if r.Job == "" {
 		return
 	}

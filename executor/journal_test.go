@@ -63,7 +63,7 @@ func TestTornTailResume(t *testing.T) {
 		if err := os.WriteFile(path, append(append([]byte{}, good...), tail...), 0o644); err != nil {
 			t.Fatal(err)
 		}
-		st, err := ReadStatus(e.opt.StateDir, e.plan.Name)
+		st, err := ReadStatus(e.opt.StateDir, e.plan.Name, e.plan.BudgetWindow)
 		if err != nil || len(st.Warnings) != 1 || st.Totals.Succeeded != 3 {
 			t.Fatalf("status err %v warnings %v totals %+v", err, st.Warnings, st.Totals)
 		}
@@ -95,7 +95,7 @@ func TestCorruptMiddleRefused(t *testing.T) {
 	if _, err := Run(context.Background(), e.plan, e.opt); err == nil || !strings.Contains(err.Error(), "line 2") {
 		t.Errorf("want a corrupt-line error naming line 2, got %v", err)
 	}
-	if _, err := ReadStatus(e.opt.StateDir, e.plan.Name); err == nil {
+	if _, err := ReadStatus(e.opt.StateDir, e.plan.Name, e.plan.BudgetWindow); err == nil {
 		t.Error("status accepted a corrupt journal")
 	}
 }

@@ -37,7 +37,9 @@ func TestJudge(t *testing.T) {
 
 		{phaseWait, facts{timedOut: true, class: perm, terminal: true}, verdict{state: StateInflight, billed: true, class: "in-flight", code: "jobTimeout"}},
 		{phaseWait, facts{class: regen, terminal: true}, verdict{state: StateFailed, regenerate: true}},
-		{phaseWait, facts{class: perm, terminal: true, gone: true}, verdict{state: StateFailed, note: goneNote}},
+		{phaseWait, facts{class: perm, terminal: true, gone: true}, verdict{state: StateFailed, billed: true, note: goneNote}},
+		{phaseWait, facts{class: perm, terminal: true, gone: true, delivered: true}, verdict{state: StateSucceeded, billed: true, note: goneFoundNote}},
+		{phaseWait, facts{class: perm, terminal: true, gone: true, unchecked: true}, verdict{state: StateInflight, billed: true}},
 		{phaseWait, facts{class: perm, terminal: true}, verdict{state: StateFailed}},
 		{phaseWait, facts{class: fatal, terminal: true}, verdict{state: StateFailed, stop: true}},
 		{phaseWait, facts{class: fatal}, verdict{state: StateInflight, stop: true, billed: true}},

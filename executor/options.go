@@ -52,6 +52,9 @@ type Options struct {
 	// nothing: against Runware it would pay again for tasks that may
 	// already be paid for.
 	ForgetInflight bool
+	// NewWindow opens a new budget window now, recorded in the journal:
+	// what earlier runs spent no longer counts against the budget.
+	NewWindow bool
 
 	journalHook func([]byte) error // tests: inject journal write failures
 }
@@ -63,6 +66,9 @@ func (opt Options) withDefaults(plan *planner.Plan) (Options, error) {
 	}
 	if plan.Concurrency < 1 {
 		return opt, fmt.Errorf("executor: plan concurrency %d: the planner sets at least 1", plan.Concurrency)
+	}
+	if plan.BudgetWindow <= 0 {
+		return opt, fmt.Errorf("executor: plan budget window %s: the planner sets it", plan.BudgetWindow)
 	}
 	if opt.Logger == nil {
 		opt.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))

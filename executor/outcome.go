@@ -22,6 +22,8 @@ type facts struct {
 	terminal   bool // the server reported it for this very task: the task is finished
 	accepted   bool // the task may have been accepted: a re-send, or a submit of several HTTP attempts
 	gone       bool // the server no longer knows the task (runware.Error.Gone)
+	delivered  bool // gone: the job's outputs were found and verified in the destination
+	unchecked  bool // gone: the destination could not be checked (Stat failed)
 	timedOut   bool // the job's deadline (plan.JobTimeout) passed while waiting
 	sourceGone bool // the result URL no longer serves the result (storage.ErrSourceGone)
 }
@@ -40,7 +42,7 @@ func factsOf(err error, resend bool) facts {
 
 // verdict is what an ended attempt means for the job.
 type verdict struct {
-	state      string // the job's journal state: failed, submitting, inflight or undelivered
+	state      string // the job's journal state: failed, submitting, inflight, undelivered or succeeded
 	stop       bool   // stop new submissions (a Fatal error: the key or the account)
 	regenerate bool   // submit a new task (new taskUUID), up to Options.MaxRegenerate times
 	billed     bool   // the task may have been paid for: its cost stays counted
@@ -49,7 +51,10 @@ type verdict struct {
 	note       string // put before the error's message
 }
 
-const goneNote = "the task is gone from Runware (its result is lost; the next run generates it again): "
+const (
+	goneNote      = "the task is gone from Runware and its output is not in the destination (billed at the estimate; the next run generates it again): "
+	goneFoundNote = "the task is gone from Runware, but its output was found and verified in the destination; cost is the estimate"
+)
 
 // judge decides what an error means; it is the only place that does. The
 // rules, tried in order within a phase:
@@ -64,7 +69,10 @@ const goneNote = "the task is gone from Runware (its result is lost; the next ru
 //	submit   otherwise                          submitting   -    -     yes
 //	wait     timed out                          inflight     -    -     yes    in-flight/jobTimeout
 //	wait     Regenerate                         failed       -    yes   -
-//	wait     Permanent, terminal                failed       -    -     -      (gone: goneNote)
+//	wait     gone, delivered                    succeeded    -    -     yes    (goneFoundNote)
+//	wait     gone, unchecked                    inflight     -    -     yes
+//	wait     gone                               failed       -    -     yes    (goneNote)
+//	wait     Permanent, terminal                failed       -    -     -
 //	wait     Fatal, terminal                    failed       yes  -     -
 //	wait     Fatal                              inflight     yes  -     yes
 //	wait     otherwise                          inflight     -    -     yes
@@ -84,8 +92,12 @@ const goneNote = "the task is gone from Runware (its result is lost; the next ru
 // lost after, its generation was. A Fatal error that concerns the task
 // itself (e.g. insufficientCredits after the generation) fails it; one
 // that concerns the request (401/402 for the whole request) only stops
-// the run. A task the server forgot is failed and its reservation
-// released: nothing proves it was billed.
+// the run. A task the server forgot (results expire; a resumed run may
+// poll late) may well have been generated, billed and even delivered
+// through uploadEndpoint: the executor first looks for its outputs, and
+// a verified object makes the job succeeded, so the next run does not
+// pay again; a missing one fails the job with the estimate counted as
+// billed (spend is never under-stated).
 func judge(ph phase, f facts) verdict {
 	switch ph {
 	case phaseInputs:
@@ -107,10 +119,14 @@ func judge(ph phase, f facts) verdict {
 		switch {
 		case f.timedOut:
 			return verdict{state: StateInflight, billed: true, class: "in-flight", code: "jobTimeout"}
+		case f.gone && f.delivered:
+			return verdict{state: StateSucceeded, billed: true, note: goneFoundNote}
+		case f.gone && f.unchecked:
+			return verdict{state: StateInflight, billed: true}
+		case f.gone:
+			return verdict{state: StateFailed, billed: true, note: goneNote}
 		case f.class == runware.Regenerate:
 			return verdict{state: StateFailed, regenerate: true}
-		case f.class == runware.Permanent && f.terminal && f.gone:
-			return verdict{state: StateFailed, note: goneNote}
 		case f.class == runware.Permanent && f.terminal:
 			return verdict{state: StateFailed}
 		case f.class == runware.Fatal && f.terminal:

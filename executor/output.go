@@ -12,15 +12,16 @@ import (
 // The JSON report (contract for scripts): money in US dollars as numbers
 // (exact to $0.0001), times in RFC 3339.
 type wireReport struct {
-	Run        string     `json:"run"`
-	Started    *time.Time `json:"started,omitempty"`
-	Finished   *time.Time `json:"finished,omitempty"`
-	ExitCode   *int       `json:"exitCode,omitempty"` // absent in status, which runs nothing
-	StoppedBy  string     `json:"stoppedBy,omitempty"`
-	FatalError string     `json:"fatalError,omitempty"`
-	Warnings   []string   `json:"warnings,omitempty"`
-	Totals     wireTotals `json:"totals"`
-	Jobs       []wireJob  `json:"jobs"`
+	Run        string      `json:"run"`
+	Started    *time.Time  `json:"started,omitempty"`
+	Finished   *time.Time  `json:"finished,omitempty"`
+	ExitCode   *int        `json:"exitCode,omitempty"` // absent in status, which runs nothing
+	StoppedBy  string      `json:"stoppedBy,omitempty"`
+	FatalError string      `json:"fatalError,omitempty"`
+	Warnings   []string    `json:"warnings,omitempty"`
+	Totals     wireTotals  `json:"totals"`
+	Window     *wireWindow `json:"budgetWindow,omitempty"`
+	Jobs       []wireJob   `json:"jobs"`
 }
 
 type wireTotals struct {
@@ -36,6 +37,15 @@ type wireTotals struct {
 	ReservedUSD  float64  `json:"reservedUSD"`
 	RemainingUSD float64  `json:"remainingUSD"`
 	BudgetUSD    *float64 `json:"budgetUSD"` // null: no budget
+}
+
+// wireWindow is the budget window: what every invocation of the run name
+// spent and holds in it.
+type wireWindow struct {
+	Start       time.Time `json:"start"`
+	End         time.Time `json:"end"`
+	SpentUSD    float64   `json:"spentUSD"`
+	ReservedUSD float64   `json:"reservedUSD"`
 }
 
 type wireJob struct {
@@ -86,6 +96,9 @@ func (r *Report) WriteJSON(w io.Writer, exitCode int) error {
 	if t.Budget > 0 {
 		out.Totals.BudgetUSD = usdPtr(t.Budget)
 	}
+	if w := r.Window; !w.Start.IsZero() {
+		out.Window = &wireWindow{Start: w.Start, End: w.End, SpentUSD: w.Spent.USD(), ReservedUSD: w.Reserved.USD()}
+	}
 	if exitCode >= 0 {
 		out.ExitCode = &exitCode
 	}
@@ -121,8 +134,14 @@ func (r *Report) WriteSummary(w io.Writer) {
 	if t.Budget > 0 {
 		budget = t.Budget.String()
 	}
-	fmt.Fprintf(w, "money: estimated %s, spent %s (drift %s), in flight %s, pending %s, budget %s\n",
-		t.Estimated, t.Spent, signed(t.Drift), t.Reserved, t.Remaining, budget)
+	fmt.Fprintf(w, "money: this run estimated %s, spent %s (drift %s); pending %s\n",
+		t.Estimated, t.Spent, signed(t.Drift), t.Remaining)
+	if win := r.Window; !win.Start.IsZero() {
+		fmt.Fprintf(w, "budget window %s to %s: spent %s, reserved %s (in flight), budget %s\n",
+			win.Start.Format(time.RFC3339), win.End.Format(time.RFC3339), win.Spent, win.Reserved, budget)
+	} else {
+		fmt.Fprintf(w, "budget window: none open (the next submission opens one), budget %s\n", budget)
+	}
 	if r.StoppedBy != "" {
 		fmt.Fprintf(w, "stopped by %s", r.StoppedBy)
 		if r.FatalError != "" {
@@ -171,13 +190,14 @@ func signed(p kling.Price) string {
 // ReadStatus reports what the journal of runName in stateDir says, without
 // changing it (a torn tail is reported, not truncated). Every job the
 // journal knows is listed, in order of first appearance; Billed/Actual are
-// the last recorded costs.
-func ReadStatus(stateDir, runName string) (*Report, error) {
+// the last recorded costs; Window is the budget window open now (window
+// is its length, plan.BudgetWindow).
+func ReadStatus(stateDir, runName string, window time.Duration) (*Report, error) {
 	d, err := readJournal(JournalPath(stateDir, runName))
 	if err != nil {
 		return nil, fmt.Errorf("status: %w", err)
 	}
-	rep := &Report{Run: runName, Warnings: d.warnings}
+	rep := &Report{Run: runName, Warnings: d.warnings, Window: d.money.window(time.Now(), window)}
 	for _, id := range d.order {
 		s := d.states[id]
 		state := s.State

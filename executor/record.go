@@ -20,6 +20,7 @@ const (
 	evInflight    = "inflight"
 	evUndelivered = "undelivered"
 	evForgotten   = "forgotten" // ForgetInflight: the task is dropped, the job is pending again
+	evWindow      = "window"    // a budget window opens (ledger.go)
 )
 
 // Job states as reported (JobReport.State).
@@ -46,6 +47,8 @@ type record struct {
 	Outputs      []OutputReport `json:"outputs,omitempty"`
 	Cost         kling.Price    `json:"cost,omitempty"`
 	CostReported bool           `json:"costReported,omitempty"`
+	Billed       bool           `json:"billed,omitempty"` // failed: the task may have been billed (Cost, else its estimate)
+	Budget       kling.Price    `json:"budget,omitempty"` // window: the budget in force when it opened
 	Class        string         `json:"class,omitempty"`
 	Code         string         `json:"code,omitempty"`
 	Msg          string         `json:"msg,omitempty"`

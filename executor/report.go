@@ -15,11 +15,14 @@ import (
 
 // Report is what a run did (or, from ReadStatus, what the journal says).
 type Report struct {
-	Run        string
-	Started    time.Time
-	Finished   time.Time
-	Jobs       []JobReport // selected jobs, in plan order
-	Totals     Totals
+	Run      string
+	Started  time.Time
+	Finished time.Time
+	Jobs     []JobReport // selected jobs, in plan order
+	Totals   Totals
+	// Window is the budget window: every invocation's spend in it, this
+	// one's included (ledger.go). Its Start is zero when none is open.
+	Window     Window
 	StoppedBy  string // "", "budget", "fatal", "interrupt", "deadline", "internal"
 	FatalError string // why a fatal API error or an internal error stopped the run
 	Warnings   []string

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/dubline/dubline/runware"
 )
@@ -66,7 +67,7 @@ func TestReportOutputs(t *testing.T) {
 		}
 	}
 
-	st, err := ReadStatus(e.opt.StateDir, e.plan.Name)
+	st, err := ReadStatus(e.opt.StateDir, e.plan.Name, e.plan.BudgetWindow)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -77,7 +78,7 @@ func TestReportOutputs(t *testing.T) {
 		t.Errorf("status job %+v", j)
 	}
 	// No journal yet: an empty status, not an error.
-	if st, err := ReadStatus(t.TempDir(), "none"); err != nil || len(st.Jobs) != 0 {
+	if st, err := ReadStatus(t.TempDir(), "none", time.Hour); err != nil || len(st.Jobs) != 0 {
 		t.Errorf("empty status %v %+v", err, st)
 	}
 }

@@ -16,11 +16,17 @@ import (
 // seed writes journal records as if an earlier run had crashed after them.
 func (e *env) seed(recs ...record) {
 	e.t.Helper()
+	e.seedAt(time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC), recs...)
+}
+
+// seedAt writes a journal whose records all carry time at.
+func (e *env) seedAt(at time.Time, recs ...record) {
+	e.t.Helper()
 	path := JournalPath(e.opt.StateDir, e.plan.Name)
 	os.MkdirAll(filepath.Dir(path), 0o755)
 	var b []byte
 	for _, r := range recs {
-		r.T = time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+		r.T = at
 		line, _ := json.Marshal(r)
 		b = append(append(b, line...), '\n')
 	}

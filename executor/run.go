@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"golang.org/x/sync/errgroup"
@@ -28,6 +29,7 @@ const (
 	StopInterrupt = "interrupt"
 	StopDeadline  = "deadline"
 	StopInternal  = "internal"
+	StopFailures  = "failures" // more jobs failed than plan.MaxFailures allows
 )
 
 // Run executes the selected jobs of plan and reports what happened. It
@@ -50,16 +52,22 @@ func Run(ctx context.Context, plan *planner.Plan, opt Options) (*Report, error) 
 	if err != nil {
 		return nil, fmt.Errorf("executor: %w", err)
 	}
+	win := data.money.window(opt.Now(), plan.BudgetWindow)
+	if opt.NewWindow {
+		win = Window{}
+	}
 	r := &runner{
 		plan: plan, opt: opt, log: opt.Logger, j: j,
 		scrub: scrubber{secrets: opt.Secrets},
-		bud:   &budget{limit: plan.Budget},
+		money: &data.money, win: win,
+		bud: &budget{limit: plan.Budget, spent: win.Spent, reserved: win.Reserved},
 	}
 	r.report.Warnings = data.warnings
 	for _, w := range data.warnings {
 		r.log.Warn("journal torn tail ignored", "warning", w)
 	}
 	r.decideAll(jobs, data)
+	r.maxFailures = plan.MaxFailures.Of(len(r.works))
 	r.run(ctx)
 	if err := j.close(); err != nil && r.report.StoppedBy != StopInternal {
 		r.stop(StopInternal, fmt.Sprintf("close journal: %v", err))
@@ -76,12 +84,19 @@ type runner struct {
 	scrub  scrubber
 	j      *journal
 	bud    *budget
+	money  *ledger // what the journal said when the run started
 	works  []*work
 	report Report
 
 	forgotten []record // ForgetInflight: journalled before any job starts
 
 	deadlineHit bool
+
+	winMu sync.Mutex
+	win   Window // the budget window (opened by the run's first submission when none is)
+
+	failures    atomic.Int64 // jobs this run ended failed or undelivered
+	maxFailures int          // plan.MaxFailures of the selected jobs; -1: no limit
 
 	stopMu  sync.Mutex
 	stopBy  string
@@ -180,7 +195,10 @@ func (r *runner) run(ctx context.Context) {
 // plannedRecords announces jobs the journal does not know yet, or whose
 // fingerprint changed while they were still unsubmitted.
 func (r *runner) plannedRecords() []record {
-	recs := []record{{T: r.opt.Now(), Ev: evRun, Run: r.plan.Name}}
+	recs := []record{{T: r.opt.Now(), Ev: evRun, Run: r.plan.Name, Budget: r.plan.Budget}}
+	if r.opt.NewWindow {
+		recs = append(recs, r.openWindow(r.opt.Now(), "opened by --new-window")...)
+	}
 	for _, f := range r.forgotten {
 		f.T = r.opt.Now()
 		recs = append(recs, f)
@@ -191,6 +209,28 @@ func (r *runner) plannedRecords() []record {
 		}
 	}
 	return recs
+}
+
+// openWindow opens a budget window at now unless one is open, returning
+// the record that says so (journalled with the submission that opens it).
+func (r *runner) openWindow(now time.Time, why string) []record {
+	r.winMu.Lock()
+	defer r.winMu.Unlock()
+	if r.win.Open(now) && why == "" {
+		return nil
+	}
+	r.win = Window{Start: now, End: now.Add(r.plan.BudgetWindow)}
+	return []record{{T: now, Ev: evWindow, Budget: r.plan.Budget, Msg: why}}
+}
+
+// windowName says which budget window the run counts against.
+func (r *runner) windowName() string {
+	r.winMu.Lock()
+	defer r.winMu.Unlock()
+	if r.win.Start.IsZero() {
+		return "a new budget window"
+	}
+	return "the budget window opened " + r.win.Start.Format(time.RFC3339) + " (until " + r.win.End.Format(time.RFC3339) + ")"
 }
 
 // stop records the first reason the run stops starting new work.
@@ -217,10 +257,10 @@ func (r *runner) stopped(runCtx context.Context) bool {
 
 // mayResume reports whether journalled in-flight tasks may still be
 // resumed: a budget stop does not prevent it (they were committed by an
-// earlier run); an interrupt, a fatal error or a journal failure does.
+// earlier run), nor does the failure threshold; an interrupt, a fatal error or a journal failure does.
 func (r *runner) mayResume(runCtx context.Context) bool {
 	by, _ := r.stopReason()
-	return runCtx.Err() == nil && (by == "" || by == StopBudget)
+	return runCtx.Err() == nil && (by == "" || by == StopBudget || by == StopFailures)
 }
 
 // finishReport collects job reports, totals and why the run stopped.
@@ -228,8 +268,12 @@ func (r *runner) finishReport(ctx context.Context) {
 	for _, w := range r.works {
 		r.report.Jobs = append(r.report.Jobs, w.rep)
 	}
-	_, reserved := r.bud.snapshot()
+	spent, reserved := r.bud.snapshot()
 	r.report.total(r.plan.Budget, reserved)
+	r.winMu.Lock()
+	r.report.Window = r.win
+	r.winMu.Unlock()
+	r.report.Window.Spent, r.report.Window.Reserved = spent, reserved
 	by, msg := r.stopReason()
 	allDone := r.report.Totals.AllSucceeded()
 	switch {

@@ -123,13 +123,15 @@ const (
 	lDeadline
 	lJobTimeout
 	lPriceBasis
+	lBudgetWindow
+	lMaxFailures
 )
 
 var (
 	topKeys      = newKeySet("key", "version", "name", "provider", "output", "limits", "defaults", "jobs", "jobsFrom")
 	providerKeys = newKeySet("key", "url", "model")
 	outputKeys   = newKeySet("key", "url", "key", "endpoint", "region", "pathStyle", "presignTTL", "staging")
-	limitsKeys   = newKeySet("key", "concurrency", "budgetUSD", "deadline", "jobTimeout", "priceBasis")
+	limitsKeys   = newKeySet("key", "concurrency", "budgetUSD", "deadline", "jobTimeout", "priceBasis", "budgetWindow", "maxFailures")
 	paramKeys    = newKeySet("key", paramNames...)
 	jobKeys      = newKeySet("key", append(append([]string{}, jobOnlyNames...), paramNames...)...)
 	// csvColumns: the job keys with groups flattened ("safety.mode"), in

@@ -85,6 +85,12 @@ func (d *decoder) limits(n *yaml.Node, l *Limits) {
 	d.strField(&l.Deadline, s[lDeadline].val, "limits.deadline")
 	d.durField(&l.JobTimeout, s[lJobTimeout].val, "limits.jobTimeout")
 	d.strField(&l.PriceBasis, s[lPriceBasis].val, "limits.priceBasis")
+	d.durField(&l.BudgetWindow, s[lBudgetWindow].val, "limits.budgetWindow")
+	if n := s[lMaxFailures].val; n != nil {
+		if txt, ok := d.st.decimal(d.leafOf(n), "limits.maxFailures"); ok {
+			l.MaxFailures = Field[string]{V: txt, Set: true, Pos: d.pos(n), Path: "limits.maxFailures"}
+		}
+	}
 }
 
 // The setters below leave f untouched when the value is null (unset) or

@@ -158,6 +158,10 @@ type Limits struct {
 	Deadline    Field[string]        // RFC 3339 time, "HH:MM" wall-clock time, or a Go duration
 	JobTimeout  Field[time.Duration] // per-job poll deadline
 	PriceBasis  Field[string]        // "audio" (default) or "max": price on max(audio, video) seconds
+	// BudgetWindow is how long one budget lasts (planner.DefaultBudgetWindow).
+	BudgetWindow Field[time.Duration]
+	// MaxFailures is a count ("5") or a percentage of the selected jobs ("10%").
+	MaxFailures Field[string]
 }
 
 // Job is one video+audio pair after defaults were merged in. Index is its

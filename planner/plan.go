@@ -81,8 +81,11 @@ type Plan struct {
 	Deadline    time.Time   // zero: none
 	JobTimeout  time.Duration
 	PriceBasis  string // "audio" or "max"
-	Jobs        []Job
-	Total       kling.Price
-	ByTag       map[string]kling.Price
-	Warnings    []pipeline.Diag // plan-wide and per-job warnings, in job order
+	// BudgetWindow is how long one budget lasts (see executor's ledger).
+	BudgetWindow time.Duration
+	MaxFailures  Threshold // limits.maxFailures
+	Jobs         []Job
+	Total        kling.Price
+	ByTag        map[string]kling.Price
+	Warnings     []pipeline.Diag // plan-wide and per-job warnings, in job order
 }

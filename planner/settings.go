@@ -2,8 +2,10 @@ package planner
 
 import (
 	"fmt"
+	"math"
 	"net/url"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"time"
 
@@ -18,6 +20,10 @@ const (
 	DefaultJobTimeout  = 30 * time.Minute
 	DefaultPresignTTL  = 2 * time.Hour
 	DefaultKeyTemplate = "{id}.{ext}"
+	// DefaultBudgetWindow makes one night's runs (crash-resumes, retries,
+	// reruns) share one budget while the next night, 24 h later, gets a
+	// fresh one, with 4 h of slack either way.
+	DefaultBudgetWindow = 20 * time.Hour
 )
 
 // commandLine positions the values of command-line overrides in messages.
@@ -79,6 +85,17 @@ func checkSettings(d *diags, m *pipeline.Manifest, p *Plan, opt Options, now tim
 			fieldErr(d, f, "%v", err)
 		}
 		p.Deadline = t
+	}
+	p.BudgetWindow = m.Limits.BudgetWindow.Or(DefaultBudgetWindow)
+	if f := m.Limits.BudgetWindow; f.Set && (f.V < time.Minute || f.V > 31*24*time.Hour) {
+		fieldErr(d, f, "%s is out of range 1m..744h", f.V)
+	}
+	if f := m.Limits.MaxFailures; f.Set {
+		t, err := ParseThreshold(f.V)
+		if err != nil {
+			fieldErr(d, f, "%v", err)
+		}
+		p.MaxFailures = t
 	}
 	basis := override(m.Limits.PriceBasis, "--price-on", opt.PriceBasis, opt.PriceBasis != "")
 	p.PriceBasis = basis.Or("audio")
@@ -205,4 +222,49 @@ func ParseDeadline(s string, now time.Time) (time.Time, error) {
 		return now.Add(dur), nil
 	}
 	return time.Time{}, fmt.Errorf("%q is not a deadline; allowed: an RFC 3339 time (2026-11-26T06:00:00Z), a wall-clock time (06:00) or a duration (6h)", s)
+}
+
+// Threshold is limits.maxFailures: a count, or a percentage of the
+// selected jobs. The zero Threshold is no limit.
+type Threshold struct {
+	Set     bool
+	Count   int
+	Percent float64 // used when > 0
+}
+
+// ParseThreshold reads "5" or "10%".
+func ParseThreshold(s string) (Threshold, error) {
+	txt, pct := strings.CutSuffix(strings.TrimSpace(s), "%")
+	v, err := strconv.ParseFloat(txt, 64)
+	switch {
+	case err != nil || v < 0 || math.IsInf(v, 0):
+		return Threshold{}, fmt.Errorf("%q is not allowed; allowed: a count of jobs (5) or a percentage of the selected jobs (10%%)", s)
+	case pct && v > 100:
+		return Threshold{}, fmt.Errorf("%q is over 100%%", s)
+	case pct:
+		return Threshold{Set: true, Percent: v}, nil
+	case v != math.Trunc(v):
+		return Threshold{}, fmt.Errorf("%q: a count must be a whole number (or write a percentage, 10%%)", s)
+	}
+	return Threshold{Set: true, Count: int(v)}, nil
+}
+
+// Of is the number of failures allowed among n selected jobs (the
+// percentage rounded down), or -1 for no limit.
+func (t Threshold) Of(n int) int {
+	switch {
+	case !t.Set:
+		return -1
+	case t.Percent > 0:
+		return int(math.Floor(t.Percent * float64(n) / 100))
+	}
+	return t.Count
+}
+
+// String is how the threshold reads in messages.
+func (t Threshold) String() string {
+	if t.Percent > 0 {
+		return strconv.FormatFloat(t.Percent, 'f', -1, 64) + "%"
+	}
+	return strconv.Itoa(t.Count)
 }

@@ -22,6 +22,7 @@ type runFlags struct {
 	json      bool
 	dryRun    bool
 	overwrite bool
+	newWindow bool
 	pollDelay time.Duration
 	pollEvery time.Duration
 }
@@ -37,6 +38,7 @@ func (f *runFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&f.state, "state", "", "journal directory (default: .dubline beside the manifest; .dubline/sandbox with --sandbox)")
 	fs.StringVar(&f.report, "report", "", "write the JSON report to `FILE`")
 	fs.BoolVar(&f.json, "json", false, "print the JSON report on stdout")
+	fs.BoolVar(&f.newWindow, "new-budget-window", false, "open a new budget window now (recorded in the journal): what earlier runs spent no longer counts")
 	fs.BoolVar(&f.dryRun, "dry-run", false, "plan only (same as dubline plan)")
 	fs.BoolVar(&f.overwrite, "overwrite", false, "replace output objects that Dubline did not write in this run's journal")
 	fs.DurationVar(&f.pollDelay, "poll-delay", 0, "first poll of a job this long after submitting (default 15s; 0.5s with --sandbox)")
@@ -113,7 +115,7 @@ func cmdRun(ctx context.Context, args []string, e env) int {
 }
 
 func (f *runFlags) executorOptions() (executor.Options, error) {
-	opt := executor.Options{Overwrite: f.overwrite}
+	opt := executor.Options{Overwrite: f.overwrite, NewWindow: f.newWindow}
 	var err error
 	if opt.Only, err = executor.ParseOnly(f.only); err != nil {
 		return opt, fmt.Errorf("--only %w", err)

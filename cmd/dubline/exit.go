@@ -21,7 +21,7 @@ func runExitCode(rep *executor.Report) int {
 		return ExitInternal
 	case executor.StopInterrupt, executor.StopDeadline:
 		return ExitInterrupted
-	case executor.StopFatal:
+	case executor.StopFatal, executor.StopFailures:
 		return ExitFailed
 	case executor.StopBudget:
 		return ExitOverBudget

@@ -20,6 +20,7 @@ func TestRunExitCode(t *testing.T) {
 		{"", executor.Totals{}, ExitOK}, // nothing selected, nothing to do
 		{"", some, ExitFailed},
 		{executor.StopFatal, all, ExitFailed},
+		{executor.StopFailures, some, ExitFailed},
 		{executor.StopBudget, some, ExitOverBudget},
 		{executor.StopInterrupt, some, ExitInterrupted},
 		{executor.StopDeadline, some, ExitInterrupted},
