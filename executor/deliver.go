@@ -77,10 +77,16 @@ func (r *runner) existingOutputs(ctx context.Context, job *planner.Job) ([]strin
 
 // verifyDone checks the outputs of a job an earlier run finished.
 func (r *runner) verifyDone(ctx context.Context, job *planner.Job) ([]OutputReport, bool, error) {
+	return verifyOutputs(ctx, r.opt.Dest, job)
+}
+
+// verifyOutputs reports whether every output of job is in dest and passes
+// storage.Verify; an error means the destination could not be asked.
+func verifyOutputs(ctx context.Context, dest storage.Destination, job *planner.Job) ([]OutputReport, bool, error) {
 	ct := kling.ContentType(job.Request.OutputFormat())
 	var outs []OutputReport
 	for _, key := range job.OutputKeys {
-		obj, err := r.opt.Dest.Stat(ctx, key)
+		obj, err := dest.Stat(ctx, key)
 		if errors.Is(err, storage.ErrNotFound) {
 			return nil, false, nil
 		}

@@ -118,22 +118,28 @@ type work struct {
 
 // decideAll decides the action for every selected job.
 func (r *runner) decideAll(jobs []*planner.Job, data *journalData) {
+	r.works, r.forgotten = selectWork(jobs, data, r.opt)
+}
+
+// selectWork decides what a run does with each selected job, given the
+// journal: the one decision both Run and Forecast use.
+func selectWork(jobs []*planner.Job, data *journalData, opt Options) (works []*work, forgotten []record) {
 	for _, job := range jobs {
 		js := data.states[job.ID]
 		var forgot *record
-		if js != nil && r.opt.ForgetInflight && js.inFlight() {
+		if js != nil && opt.ForgetInflight && js.inFlight() {
 			forgot = &record{Ev: evForgotten, Job: job.ID, Task: js.Task,
 				Msg: "ForgetInflight: task " + js.State + " in an earlier process is treated as never submitted"}
 			cp := *js
 			cp.apply(*forgot)
 			js = &cp
 		}
-		act, ok, note := decide(job, js, r.opt.Only)
+		act, ok, note := decide(job, js, opt.Only, opt.Selection.redo(job.ID))
 		if !ok {
 			continue
 		}
 		if forgot != nil {
-			r.forgotten = append(r.forgotten, *forgot)
+			forgotten = append(forgotten, *forgot)
 			note = joinNote(note, "earlier task "+forgot.Task+" forgotten (ForgetInflight); submitted anew")
 		}
 		w := &work{job: job, js: js, act: act}
@@ -146,8 +152,9 @@ func (r *runner) decideAll(jobs []*planner.Job, data *journalData) {
 				w.rep.ErrorClass, w.rep.ErrorCode, w.rep.ErrorMessage = js.Class, js.Code, js.Msg
 			}
 		}
-		r.works = append(r.works, w)
+		works = append(works, w)
 	}
+	return works, forgotten
 }
 
 // run journals the plan, then dispatches jobs (in-flight ones first) on a

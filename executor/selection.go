@@ -85,18 +85,28 @@ type Selection struct {
 	Only      Only
 	IDs, Tags []string
 	Shard     Shard
+	// Redo forces these succeeded jobs (ids; "all" for every one) to be
+	// submitted again, though their outputs are there and up to date.
+	Redo []string
+}
+
+// redo reports whether the selection forces job id to be redone.
+func (s Selection) redo(id string) bool {
+	return slices.Contains(s.Redo, "all") || slices.Contains(s.Redo, id)
 }
 
 // Jobs returns the plan's jobs that IDs, Tags and Shard select, in plan
-// order. An id that names no job is an error: a typo must not select
-// nothing.
+// order. An id (in IDs or Redo) that names no job is an error: a typo
+// must not select nothing.
 func (s Selection) Jobs(plan *planner.Plan) ([]*planner.Job, error) {
 	if err := s.Shard.check(); err != nil {
 		return nil, err
 	}
-	ids := map[string]bool{}
-	for _, id := range s.IDs {
-		ids[id] = false
+	ids := map[string]bool{} // ids named by IDs and Redo: seen in the plan?
+	for _, id := range slices.Concat(s.IDs, s.Redo) {
+		if id != "all" {
+			ids[id] = false
+		}
 	}
 	var out []*planner.Job
 	for i := range plan.Jobs {
@@ -144,6 +154,7 @@ func (s Selection) matches(j *planner.Job) bool {
 //     others are polled. These resumptions reserve their estimate without a
 //     budget check: they were committed by an earlier run.
 //   - failed earlier: retried with a new taskUUID.
+//   - Redo names it (or says "all"): a succeeded job is submitted again.
 
 // Only: "" selects every job that is not done; "failed" selects jobs whose
 // last state is failed; "pending" selects jobs never submitted; "changed"
@@ -155,7 +166,7 @@ func (s Selection) matches(j *planner.Job) bool {
 
 // decide picks the action for a job given its journal state, or ok=false
 // when Only leaves it out. note explains a choice the user may not expect.
-func decide(j *planner.Job, s *jobState, only Only) (act action, ok bool, note string) {
+func decide(j *planner.Job, s *jobState, only Only, redo bool) (act action, ok bool, note string) {
 	if s != nil && s.inFlight() {
 		return actResume, true, "" // always: it may be paid for already
 	}
@@ -176,6 +187,9 @@ func decide(j *planner.Job, s *jobState, only Only) (act action, ok bool, note s
 		}
 	}
 	if known && s.State == StateSucceeded {
+		if redo {
+			return actFresh, true, "redone on request (--redo)"
+		}
 		if changed && only == OnlyChanged {
 			return actFresh, true, "inputs or parameters changed since it succeeded; redone"
 		}

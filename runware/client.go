@@ -34,7 +34,7 @@ type Stats struct {
 	Requests       int64 // HTTP attempts of every kind
 	SubmitRequests int64 // videoInference POSTs (each carries up to MaxBatch tasks)
 	PollRequests   int64 // getResponse POSTs (each carries up to MaxBatch tasks)
-	OtherRequests  int64 // ping and mediaStorage POSTs
+	OtherRequests  int64 // authentication, accountManagement and mediaStorage POSTs
 	Retries        int64 // transport re-sends after a Transient failure
 	TasksSubmitted int64 // Submit calls that reached a batch
 	TaskPolls      int64 // getResponse task objects sent
@@ -97,23 +97,64 @@ func (c *Client) countRequest(kind string) {
 	}
 }
 
-// Ping checks that the endpoint answers a ping task (with transport
-// retries). Authentication errors come back Fatal.
-func (c *Client) Ping(ctx context.Context) error {
-	body, err := json.Marshal([]pingRequest{{TaskType: "ping", Ping: true}})
+// Authenticate checks the API key with Runware's documented
+// authentication task (sent alone; a reply without errors accepts the
+// key), with transport retries. A rejected key comes back Fatal.
+func (c *Client) Authenticate(ctx context.Context) error {
+	body, err := json.Marshal([]authRequest{{TaskType: "authentication", APIKey: c.o.APIKey}})
 	if err != nil {
 		return err
 	}
-	data, err := c.callOne(ctx, kindPing, body)
+	if _, err := c.callOne(ctx, kindAuth, body); err != nil {
+		return fmt.Errorf("runware authentication: %w", err)
+	}
+	return nil
+}
+
+// Account is what accountManagement/getDetails says about the account.
+type Account struct {
+	BalanceUSD float64
+	HasBalance bool // the reply carried a balance Dubline could read
+}
+
+// AccountDetails reads the account's balance (accountManagement,
+// operation getDetails). Runware's docs show balance as a number; newer
+// pages as an object with amount: both are read.
+func (c *Client) AccountDetails(ctx context.Context) (Account, error) {
+	id := uuid.NewString()
+	body, err := json.Marshal([]accountRequest{{TaskType: "accountManagement", TaskUUID: id, Operation: "getDetails"}})
 	if err != nil {
-		return fmt.Errorf("runware ping: %w", err)
+		return Account{}, err
+	}
+	data, err := c.callOne(ctx, kindAcct, body)
+	if err != nil {
+		return Account{}, fmt.Errorf("runware accountManagement getDetails: %w", err)
 	}
 	for _, it := range data {
-		if it.Pong || it.TaskType == "ping" {
-			return nil
+		if it.TaskUUID == id || it.TaskType == "accountManagement" {
+			usd, ok := parseBalance(it.Balance)
+			return Account{BalanceUSD: usd, HasBalance: ok}, nil
 		}
 	}
-	return fmt.Errorf("runware ping: %w", &Error{Class: Transient, Message: "reply carried no pong"})
+	return Account{}, nil
+}
+
+// parseBalance reads a balance given as a number, a numeric string, or an
+// object {"amount": …}.
+func parseBalance(raw json.RawMessage) (float64, bool) {
+	var n json.Number
+	if json.Unmarshal(raw, &n) == nil {
+		f, err := n.Float64()
+		return f, err == nil
+	}
+	var obj struct {
+		Amount json.Number `json:"amount"`
+	}
+	if json.Unmarshal(raw, &obj) == nil && obj.Amount != "" {
+		f, err := obj.Amount.Float64()
+		return f, err == nil
+	}
+	return 0, false
 }
 
 // UploadMedia stores media (a URL, a data URI or bare base64) with a

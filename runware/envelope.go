@@ -11,20 +11,20 @@ import (
 )
 
 // rawItem is one element of a reply's data array: an ack, a poll status, a
-// mediaStorage result or a pong. Unknown fields are ignored.
+// mediaStorage result or account details. Unknown fields are ignored.
 type rawItem struct {
-	TaskType    string      `json:"taskType"`
-	TaskUUID    string      `json:"taskUUID"`
-	Status      string      `json:"status"`
-	VideoUUID   string      `json:"videoUUID"`
-	VideoURL    string      `json:"videoURL"`
-	MediaUUID   string      `json:"mediaUUID"`
-	MediaURL    string      `json:"mediaURL"`
-	Seed        json.Number `json:"seed"`
-	NSFWContent bool        `json:"NSFWContent"`
-	Cost        *float64    `json:"cost"`
-	Pong        bool        `json:"pong"`
-	Error       *rawError   `json:"error"`
+	TaskType    string          `json:"taskType"`
+	TaskUUID    string          `json:"taskUUID"`
+	Status      string          `json:"status"`
+	VideoUUID   string          `json:"videoUUID"`
+	VideoURL    string          `json:"videoURL"`
+	MediaUUID   string          `json:"mediaUUID"`
+	MediaURL    string          `json:"mediaURL"`
+	Seed        json.Number     `json:"seed"`
+	NSFWContent bool            `json:"NSFWContent"`
+	Cost        *float64        `json:"cost"`
+	Balance     json.RawMessage `json:"balance"` // accountManagement: a number or {amount}
+	Error       *rawError       `json:"error"`
 }
 
 // rawError is one error object, in any of the shapes the API and the

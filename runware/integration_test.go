@@ -478,8 +478,10 @@ func TestEmulatorAuthErrorsAreFatal(t *testing.T) {
 			if s := v.emu.Stats(); s.Requests != 1 || s.TasksAccepted != 0 {
 				t.Errorf("emulator %+v (a Fatal error must not be retried)", s)
 			}
-			if err := v.c.Ping(context.Background()); runware.ClassOf(err) != runware.Fatal {
-				t.Errorf("Ping: %v", err)
+			// The authentication task carries the key in its body, so only a
+			// wrong key fails it.
+			if err := v.c.Authenticate(context.Background()); (tc.code == "invalidApiKey") != (runware.ClassOf(err) == runware.Fatal) {
+				t.Errorf("Authenticate: %v", err)
 			}
 		})
 	}
@@ -550,9 +552,24 @@ func TestEmulatorValidationIsPermanent(t *testing.T) {
 	}
 }
 
-func TestEmulatorUploadMediaAndPing(t *testing.T) {
+// The preflight calls: the documented authentication task (also when the
+// server refuses ping), and the balance as a number or as an object.
+func TestEmulatorAuthenticateAndAccount(t *testing.T) {
+	for _, shape := range []bool{false, true} {
+		v := newEmuEnv(t, emulator.Options{Balance: 12345, RefusePing: true, BalanceObject: shape})
+		if err := v.c.Authenticate(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+		acct, err := v.c.AccountDetails(context.Background())
+		if err != nil || !acct.HasBalance || acct.BalanceUSD != 1.2345 {
+			t.Errorf("object %t: AccountDetails = %+v, %v", shape, acct, err)
+		}
+	}
+}
+
+func TestEmulatorUploadMedia(t *testing.T) {
 	v := newEmuEnv(t, emulator.Options{})
-	if err := v.c.Ping(context.Background()); err != nil {
+	if err := v.c.Authenticate(context.Background()); err != nil {
 		t.Fatal(err)
 	}
 	id, u, err := v.c.UploadMedia(context.Background(), v.files.URL+"/speech_4_2s.wav")

@@ -489,8 +489,8 @@ func TestWaitContextAndClose(t *testing.T) {
 func TestPingAndUploadMedia(t *testing.T) {
 	f, c := newFake(t, func(n int, tasks []map[string]any, w http.ResponseWriter) {
 		switch tasks[0]["taskType"] {
-		case "ping":
-			writeJSON(w, 200, map[string]any{"data": []any{map[string]any{"taskType": "ping", "pong": true}}})
+		case "authentication":
+			writeJSON(w, 200, map[string]any{"data": []any{}})
 		case "mediaStorage":
 			if n == 2 {
 				w.WriteHeader(503)
@@ -500,7 +500,7 @@ func TestPingAndUploadMedia(t *testing.T) {
 				"taskUUID": tasks[0]["taskUUID"], "mediaUUID": "m-1", "mediaURL": "https://im.example/m-1"}}})
 		}
 	})
-	if err := c.Ping(context.Background()); err != nil {
+	if err := c.Authenticate(context.Background()); err != nil {
 		t.Fatal(err)
 	}
 	id, u, err := c.UploadMedia(context.Background(), "data:audio/wav;base64,UklGRg==")

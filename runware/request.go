@@ -113,8 +113,15 @@ type mediaStorageRequest struct {
 	Media     string `json:"media"`
 }
 
-// pingRequest is the connectivity check task.
-type pingRequest struct {
+// authRequest is the authentication task (it carries the key: never logged).
+type authRequest struct {
 	TaskType string `json:"taskType"`
-	Ping     bool   `json:"ping"`
+	APIKey   string `json:"apiKey"`
+}
+
+// accountRequest is the accountManagement task.
+type accountRequest struct {
+	TaskType  string `json:"taskType"`
+	TaskUUID  string `json:"taskUUID"`
+	Operation string `json:"operation"`
 }

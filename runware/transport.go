@@ -21,7 +21,8 @@ const (
 	kindSubmit = "submit"
 	kindPoll   = "poll"
 	kindUpload = "upload"
-	kindPing   = "ping"
+	kindAuth   = "authentication"
+	kindAcct   = "account"
 )
 
 // reply is one parsed HTTP answer.
@@ -158,8 +159,9 @@ func (c *Client) requestError(rep *reply, wanted func(string) bool) *Error {
 	return nil
 }
 
-// callOne sends a single-task request with transport retries (used by Ping
-// and UploadMedia) and returns the reply's data items. A task-level or
+// callOne sends a single-task request with transport retries (used by
+// Authenticate, AccountDetails and UploadMedia) and returns the reply's
+// data items. A task-level or
 // request-level error ends the call unless it is Transient.
 func (c *Client) callOne(ctx context.Context, kind string, body []byte) ([]rawItem, error) {
 	var last *Error

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/dubline/dubline/executor"
 	"github.com/dubline/dubline/pipeline"
 	"github.com/dubline/dubline/planner"
 )
@@ -85,35 +86,64 @@ func printCapped(e env, ds pipeline.Diags, prefix ...string) {
 
 func cmdPlan(ctx context.Context, args []string, e env) int {
 	fs := flag.NewFlagSet("plan", flag.ContinueOnError)
-	var pf planFlags
-	pf.register(fs)
-	asJSON := fs.Bool("json", false, "print the plan as JSON")
+	var f runFlags
+	f.plan.register(fs)
+	f.sel.register(fs)
+	fs.BoolVar(&f.json, "json", false, "print the plan as JSON")
 	path, code := oneManifest(fs, args, e)
 	if code >= 0 {
 		return code
 	}
-	return planCommand(ctx, path, pf, *asJSON, e)
+	return planCommand(ctx, path, f, e)
 }
 
-// planCommand is `dubline plan` (and `dubline run --dry-run`).
-func planCommand(ctx context.Context, path string, pf planFlags, asJSON bool, e env) int {
-	p, code := buildPlan(ctx, path, pf, true, &s3Client{}, e)
+// planCommand is `dubline plan` (and `dubline run --dry-run`): what the
+// next run will do, read from the journal with the run's selection, priced
+// where it submits.
+func planCommand(ctx context.Context, path string, f runFlags, e env) int {
+	opt, err := f.executorOptions()
+	if err != nil {
+		fmt.Fprintf(e.stderr, "dubline plan: %v\n", err)
+		return ExitInvalid
+	}
+	s3 := &s3Client{}
+	p, code := buildPlan(ctx, path, f.plan, true, s3, e)
 	if p == nil {
 		return code
 	}
 	printWarnings(p, e)
-	var err error
-	if asJSON {
-		err = p.WriteJSON(e.stdout)
+	opt.StateDir = stateDir(p.ManifestDir, f)
+	opt.ForgetInflight = f.sel.sandbox
+	if !f.plan.offline {
+		// The outputs of succeeded jobs are checked as the run checks them;
+		// when the destination cannot be reached they are taken as done.
+		if opt.Dest, err = destination(ctx, p, s3); err != nil {
+			fmt.Fprintf(e.stderr, "warning: outputs not checked: %v\n", err)
+			opt.Dest = nil
+		}
+	}
+	fc, err := executor.ForecastRun(ctx, p, opt)
+	if err != nil {
+		if ctx.Err() != nil {
+			fmt.Fprintln(e.stderr, "dubline plan: interrupted")
+			return ExitInterrupted
+		}
+		fmt.Fprintf(e.stderr, "dubline plan: %v\n", err)
+		return ExitInvalid
+	}
+	if f.json {
+		err = fc.WriteJSON(e.stdout)
 	} else {
-		err = p.WriteTable(e.stdout)
+		err = fc.WriteTable(e.stdout)
 	}
 	if err != nil {
 		fmt.Fprintf(e.stderr, "dubline: %v\n", err)
 		return ExitInternal
 	}
-	if p.OverBudget() {
-		fmt.Fprintf(e.stderr, "dubline: plan total %s is over the budget %s by %s\n", p.Total, p.Budget, p.Total-p.Budget)
+	if fc.OverBudget() {
+		t := fc.Totals()
+		fmt.Fprintf(e.stderr, "dubline: %d of %d jobs to run (%s) fit the budget %s (%s left in the window); the run stops at the first that does not\n",
+			t.Fitting, t.ToRun, t.ToRunCost, p.Budget, fc.Left)
 		return ExitOverBudget
 	}
 	return ExitOK

@@ -9,36 +9,50 @@ import (
 	"time"
 
 	"github.com/dubline/dubline/executor"
+	"github.com/dubline/dubline/kling"
+	"github.com/dubline/dubline/planner"
+	"github.com/dubline/dubline/runware"
 )
 
-type runFlags struct {
-	plan      planFlags
+// selectFlags choose the jobs, for plan and run alike.
+type selectFlags struct {
 	sandbox   bool
 	only      string
 	ids, tags string
 	shard     string
+	redo      string
 	state     string
+	newWindow bool
+}
+
+func (f *selectFlags) register(fs *flag.FlagSet) {
+	fs.BoolVar(&f.sandbox, "sandbox", false, "run against the in-process Runware emulator (no API key, no cost)")
+	fs.StringVar(&f.only, "only", "", "run only `failed|pending|changed` jobs")
+	fs.StringVar(&f.ids, "ids", "", "comma-separated job ids to run")
+	fs.StringVar(&f.tags, "tags", "", "comma-separated tags; run jobs with any of them")
+	fs.StringVar(&f.shard, "shard", "", "run shard `I/N` of the jobs (0 <= I < N), for several machines")
+	fs.StringVar(&f.redo, "redo", "", "submit these succeeded jobs again (`ID,...|all`), though their outputs are there")
+	fs.StringVar(&f.state, "state", "", "journal directory (default: .dubline beside the manifest; .dubline/sandbox with --sandbox)")
+	fs.BoolVar(&f.newWindow, "new-budget-window", false, "open a new budget window now (recorded in the journal): what earlier runs spent no longer counts")
+}
+
+type runFlags struct {
+	plan      planFlags
+	sel       selectFlags
 	report    string
 	json      bool
 	dryRun    bool
 	overwrite bool
-	newWindow bool
 	pollDelay time.Duration
 	pollEvery time.Duration
 }
 
 func (f *runFlags) register(fs *flag.FlagSet) {
 	f.plan.register(fs)
-	fs.BoolVar(&f.sandbox, "sandbox", false, "run against the in-process Runware emulator (no API key, no cost)")
+	f.sel.register(fs)
 	fs.IntVar(&f.plan.concurrency, "concurrency", 0, "jobs in flight, overrides limits.concurrency")
-	fs.StringVar(&f.only, "only", "", "run only `failed|pending|changed` jobs")
-	fs.StringVar(&f.ids, "ids", "", "comma-separated job ids to run")
-	fs.StringVar(&f.tags, "tags", "", "comma-separated tags; run jobs with any of them")
-	fs.StringVar(&f.shard, "shard", "", "run shard `I/N` of the jobs (0 <= I < N), for several machines")
-	fs.StringVar(&f.state, "state", "", "journal directory (default: .dubline beside the manifest; .dubline/sandbox with --sandbox)")
 	fs.StringVar(&f.report, "report", "", "write the JSON report to `FILE`")
 	fs.BoolVar(&f.json, "json", false, "print the JSON report on stdout")
-	fs.BoolVar(&f.newWindow, "new-budget-window", false, "open a new budget window now (recorded in the journal): what earlier runs spent no longer counts")
 	fs.BoolVar(&f.dryRun, "dry-run", false, "plan only (same as dubline plan)")
 	fs.BoolVar(&f.overwrite, "overwrite", false, "replace output objects that Dubline did not write in this run's journal")
 	fs.DurationVar(&f.pollDelay, "poll-delay", 0, "first poll of a job this long after submitting (default 15s; 0.5s with --sandbox)")
@@ -54,7 +68,7 @@ func cmdRun(ctx context.Context, args []string, e env) int {
 		return code
 	}
 	if f.dryRun {
-		return planCommand(ctx, path, f.plan, f.json, e)
+		return planCommand(ctx, path, f, e)
 	}
 	opt, err := f.executorOptions()
 	if err != nil {
@@ -70,7 +84,7 @@ func cmdRun(ctx context.Context, args []string, e env) int {
 	// The selection is checked before anything is wired, so that a typo
 	// in --ids costs no preflight; Run checks it again the same way.
 	if _, err := opt.Selection.Jobs(p); err != nil {
-		fmt.Fprintf(e.stderr, "dubline run: --ids: %v\n", err)
+		fmt.Fprintf(e.stderr, "dubline run: %v\n", err)
 		return ExitInvalid
 	}
 	deps, err := wire(ctx, p, f, s3, e)
@@ -88,7 +102,10 @@ func cmdRun(ctx context.Context, args []string, e env) int {
 	// The in-process emulator forgets its tasks when this process exits;
 	// it bills nothing, so tasks a killed rehearsal left in flight are
 	// simply submitted again.
-	opt.ForgetInflight = f.sandbox
+	opt.ForgetInflight = f.sel.sandbox
+	if code := checkBalance(ctx, p, opt, deps.account, e); code >= 0 {
+		return code
+	}
 	rep, err := executor.Run(ctx, p, opt)
 	if err != nil {
 		fmt.Fprintf(e.stderr, "dubline run: %v\n", err)
@@ -115,17 +132,18 @@ func cmdRun(ctx context.Context, args []string, e env) int {
 }
 
 func (f *runFlags) executorOptions() (executor.Options, error) {
-	opt := executor.Options{Overwrite: f.overwrite, NewWindow: f.newWindow}
+	s := f.sel
+	opt := executor.Options{Overwrite: f.overwrite, NewWindow: s.newWindow}
 	var err error
-	if opt.Only, err = executor.ParseOnly(f.only); err != nil {
+	if opt.Only, err = executor.ParseOnly(s.only); err != nil {
 		return opt, fmt.Errorf("--only %w", err)
 	}
-	if opt.Shard, err = executor.ParseShard(f.shard); err != nil {
+	if opt.Shard, err = executor.ParseShard(s.shard); err != nil {
 		return opt, fmt.Errorf("--shard %w", err)
 	}
-	opt.IDs, opt.Tags = split(f.ids), split(f.tags)
-	if strings.HasPrefix(f.state, "s3://") {
-		return opt, fmt.Errorf("--state %s: a journal in S3 is not supported yet; give a local directory", f.state)
+	opt.IDs, opt.Tags, opt.Redo = split(s.ids), split(s.tags), split(s.redo)
+	if strings.HasPrefix(s.state, "s3://") {
+		return opt, fmt.Errorf("--state %s: a journal in S3 is not supported yet; give a local directory", s.state)
 	}
 	return opt, nil
 }
@@ -155,4 +173,27 @@ func writeReport(path string, rep *executor.Report, code int) error {
 		return fmt.Errorf("write report %s: %w", path, err)
 	}
 	return os.Rename(tmp, path)
+}
+
+// checkBalance stops the run (exit 4, nothing submitted) when the account
+// balance Runware reported cannot pay for what the run will submit within
+// its budget: the forecast's fitting jobs, outputs taken as done (the run
+// checks them itself). It returns -1 to go on.
+func checkBalance(ctx context.Context, p *planner.Plan, opt executor.Options, acct runware.Account, e env) int {
+	if !acct.HasBalance {
+		return -1
+	}
+	opt.Dest = nil
+	fc, err := executor.ForecastRun(ctx, p, opt)
+	if err != nil {
+		fmt.Fprintf(e.stderr, "dubline run: %v\n", err)
+		return ExitInternal
+	}
+	t := fc.Totals()
+	if balance := kling.FromUSD(acct.BalanceUSD); balance < t.FitCost {
+		fmt.Fprintf(e.stderr, "dubline run: the Runware balance %s cannot pay for the %s this run will submit (%d jobs); "+
+			"top up the account or narrow the run (--ids, --tags, --budget)\nnothing was submitted\n", balance, t.FitCost, t.Fitting)
+		return ExitOverBudget
+	}
+	return -1
 }

@@ -25,7 +25,7 @@ func cmdStatus(ctx context.Context, args []string, e env) int {
 	if err != nil {
 		return reportProblems(err, e)
 	}
-	dir := stateDir(m.Dir, runFlags{state: *state, sandbox: *sandbox})
+	dir := stateDir(m.Dir, runFlags{sel: selectFlags{state: *state, sandbox: *sandbox}})
 	rep, err := executor.ReadStatus(dir, planner.RunName(m), m.Limits.BudgetWindow.Or(planner.DefaultBudgetWindow))
 	if err != nil {
 		fmt.Fprintf(e.stderr, "dubline status: %v\n", err)

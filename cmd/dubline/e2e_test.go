@@ -377,10 +377,19 @@ func TestE2EBudgetExactlyReached(t *testing.T) {
 	e.outputs(3)
 }
 
-// 402 mid-run stops the run; the exit code and the report say why.
+// 402 mid-run (the balance was enough at preflight, then another user of
+// the account spent it) stops the run; the exit code and the report say
+// why.
 func TestE2EInsufficientCredits(t *testing.T) {
-	e := newE2E(t, 4, "", emulator.Options{Balance: 2 * 462})
-	code, stderr := e.run("--concurrency", "1")
+	e := newE2E(t, 4, "", emulator.Options{Latency: time.Second})
+	c, _, errb := e.cmd("--concurrency", "1")
+	if err := c.Start(); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, c, "the first task accepted", func() bool { return e.em.Stats().TasksAccepted >= 1 })
+	e.em.SetBalance(462) // one more job, then 402
+	code, stderr := exitCode(c.Wait()), errb.String()
+	e.checkNoSecrets(stderr)
 	if code != ExitFailed || !strings.Contains(stderr, "insufficientCredits") {
 		t.Fatalf("exit %d, want 3 with insufficientCredits\n%s", code, stderr)
 	}

@@ -39,8 +39,8 @@ func TestExamplesPlan(t *testing.T) {
 				t.Fatalf("plan: exit %d\n%s", code, stderr)
 			}
 			var p struct {
-				Jobs       []struct{ PriceUnits int64 }
-				TotalUnits int64
+				Jobs      []struct{ PriceUnits int64 }
+				PlanTotal struct{ Units int64 }
 			}
 			if err := json.Unmarshal([]byte(stdout), &p); err != nil {
 				t.Fatal(err)
@@ -52,8 +52,8 @@ func TestExamplesPlan(t *testing.T) {
 				}
 				sum += j.PriceUnits
 			}
-			if len(p.Jobs) == 0 || sum != p.TotalUnits {
-				t.Errorf("%d jobs, sum %d, total %d", len(p.Jobs), sum, p.TotalUnits)
+			if len(p.Jobs) == 0 || sum != p.PlanTotal.Units {
+				t.Errorf("%d jobs, sum %d, total %d", len(p.Jobs), sum, p.PlanTotal.Units)
 			}
 		})
 	}
@@ -65,7 +65,7 @@ func TestPlanTableAndBudget(t *testing.T) {
 	if code != ExitOK {
 		t.Fatalf("exit %d: %s", code, stderr)
 	}
-	for _, want := range []string{"hello-en  4.20     5         <=5s   1        $0.0462", "TOTAL (3 jobs)  $0.1848", "en              $0.1386"} {
+	for _, want := range []string{"hello-en  submit  4.20     5         <=5s   1        $0.0462", "3 to run ($0.1848)", "en   2       $0.1386  0.2"} {
 		if !strings.Contains(stdout, want) {
 			t.Errorf("table lacks %q:\n%s", want, stdout)
 		}
@@ -74,7 +74,7 @@ func TestPlanTableAndBudget(t *testing.T) {
 		t.Errorf("tier warning missing from stderr: %s", stderr)
 	}
 	code, _, stderr = runCLI(t, nil, "plan", m, "--budget", "0.10")
-	if code != ExitOverBudget || !strings.Contains(stderr, "over the budget $0.1000 by $0.0848") {
+	if code != ExitOverBudget || !strings.Contains(stderr, "2 of 3 jobs to run ($0.1848) fit the budget $0.1000") {
 		t.Errorf("over budget: exit %d, %s", code, stderr)
 	}
 	if code, _, _ = runCLI(t, nil, "plan", m, "--budget", "ten"); code != ExitInvalid {

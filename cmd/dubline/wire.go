@@ -30,6 +30,7 @@ type deps struct {
 	stateDir string
 	scope    string // API endpoint and account, for caches of Runware-side state
 	secrets  []string
+	account  runware.Account // the balance, when Runware reported one
 	closers  []func()
 }
 
@@ -61,27 +62,26 @@ func wire(ctx context.Context, p *planner.Plan, f runFlags, s3 *s3Client, e env)
 	}
 	d.api = client
 
+	if p.Output.Kind == "s3" {
+		s3c, err := s3.get(ctx, p.Output)
+		if err != nil {
+			return nil, err
+		}
+		if err := s3c.Preflight(ctx, p.Output.Bucket, p.Output.Prefix); err != nil {
+			return nil, fmt.Errorf("output %s: %w", "s3://"+p.Output.Bucket+"/"+p.Output.Prefix, err)
+		}
+	}
+	if d.sink, err = destination(ctx, p, s3); err != nil {
+		return nil, err
+	}
 	var s3c *storage.S3
 	if p.UsesS3() {
 		if s3c, err = s3.get(ctx, p.Output); err != nil {
 			return nil, err
 		}
 	}
-	switch p.Output.Kind {
-	case "s3":
-		if err := s3c.Preflight(ctx, p.Output.Bucket, p.Output.Prefix); err != nil {
-			return nil, fmt.Errorf("output %s: %w", "s3://"+p.Output.Bucket+"/"+p.Output.Prefix, err)
-		}
-		d.sink = storage.NewS3Destination(s3c, p.Output.Bucket, p.Output.Prefix)
-	default:
-		dest, err := storage.NewDirDestination(p.Output.Dir)
-		if err != nil {
-			return nil, fmt.Errorf("output directory: %w", err)
-		}
-		d.sink = dest
-	}
 	in := &staging.Inputs{TTL: p.Output.PresignTTL, Uploader: client, StateDir: d.stateDir, Scope: d.scope}
-	if f.sandbox {
+	if f.sel.sandbox {
 		in.StateDir = "" // the in-process emulator forgets its media when the process exits
 	}
 	if s3c != nil {
@@ -93,13 +93,16 @@ func wire(ctx context.Context, p *planner.Plan, f runFlags, s3 *s3Client, e env)
 }
 
 // apiClient returns the Runware client, pointed at the sandbox emulator
-// with --sandbox, and checks it with a ping.
+// with --sandbox, checks the key with the documented authentication task
+// and reads the balance (accountManagement getDetails) into d.account. A
+// balance that cannot be read is a warning, not a stop: the run's own 402
+// handling still protects the account.
 func apiClient(ctx context.Context, p *planner.Plan, f runFlags, e env, d *deps) (*runware.Client, error) {
 	opt := runware.Options{URL: p.ProviderURL, Logger: e.log}
 	if u, ok := e.lookup("RUNWARE_API_URL"); ok && u != "" {
 		opt.URL = u
 	}
-	if f.sandbox {
+	if f.sel.sandbox {
 		url, stop, err := startSandbox()
 		if err != nil {
 			return nil, err
@@ -133,10 +136,37 @@ func apiClient(ctx context.Context, p *planner.Plan, f runFlags, e env, d *deps)
 	d.closers = append(d.closers, func() { client.Close() })
 	pctx, cancel := context.WithTimeout(ctx, e.preflight)
 	defer cancel()
-	if err := client.Ping(pctx); err != nil {
+	if err := client.Authenticate(pctx); err != nil {
 		return nil, fmt.Errorf("Runware API at %s: %w", redact.URL(opt.URL), err)
 	}
+	acct, err := client.AccountDetails(pctx)
+	switch {
+	case runware.ClassOf(err) == runware.Fatal:
+		return nil, fmt.Errorf("Runware API at %s: %w", redact.URL(opt.URL), err)
+	case err != nil:
+		e.log.Warn("could not read the account balance; running without the balance check", "err", err)
+	case !acct.HasBalance:
+		e.log.Warn("the account details carried no balance; running without the balance check")
+	}
+	d.account = acct
 	return client, nil
+}
+
+// destination is where the plan's results go: the S3 prefix (through the
+// run's one S3 client) or a local directory.
+func destination(ctx context.Context, p *planner.Plan, s3 *s3Client) (storage.Destination, error) {
+	if p.Output.Kind == "s3" {
+		s3c, err := s3.get(ctx, p.Output)
+		if err != nil {
+			return nil, err
+		}
+		return storage.NewS3Destination(s3c, p.Output.Bucket, p.Output.Prefix), nil
+	}
+	dest, err := storage.NewDirDestination(p.Output.Dir)
+	if err != nil {
+		return nil, fmt.Errorf("output directory: %w", err)
+	}
+	return dest, nil
 }
 
 // startSandbox serves an in-process emulator on a loopback port.
@@ -170,9 +200,9 @@ func startSandbox() (string, func(), error) {
 // rehearsal's "succeeded" never makes a real run skip a job.
 func stateDir(manifestDir string, f runFlags) string {
 	switch {
-	case f.state != "":
-		return f.state
-	case f.sandbox:
+	case f.sel.state != "":
+		return f.sel.state
+	case f.sel.sandbox:
 		return filepath.Join(manifestDir, ".dubline", "sandbox")
 	}
 	return filepath.Join(manifestDir, ".dubline")

@@ -162,6 +162,12 @@ func (e *Emulator) runTask(r *http.Request, t fields, base string) ([]any, []*ap
 		d, ae := e.mediaStorage(r, t, base)
 		data, errs = one(d, ae)
 	case "ping":
+		if e.o.RefusePing { // what a REST server that knows ping only over WebSocket may answer
+			ae := newErr(http.StatusBadRequest, "unsupportedTaskType", "Task type \"ping\" is only supported over WebSocket.")
+			ae.Parameter = "taskType"
+			errs = []*apiError{ae}
+			break
+		}
 		d := map[string]any{"taskType": "ping", "pong": true}
 		if id != "" {
 			d["taskUUID"] = id

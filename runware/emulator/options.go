@@ -12,8 +12,14 @@ import (
 // Options configure an Emulator. The zero value is usable: any non-empty
 // key, unlimited balance, 2 s generations.
 type Options struct {
-	APIKey         string        // the accepted key; "" accepts any non-empty key
-	Balance        kling.Price   // account balance; 0 means unlimited
+	APIKey  string      // the accepted key; "" accepts any non-empty key
+	Balance kling.Price // account balance; 0 means unlimited
+	// BalanceObject reports getDetails' balance as {"amount", "freeBalance",
+	// "currency"} (newer docs) instead of a number (live REST).
+	BalanceObject bool
+	// RefusePing answers the ping task with 400 unsupportedTaskType (Runware
+	// documents ping for WebSocket only).
+	RefusePing     bool
 	Latency        time.Duration // mean generation time per result (default 2s)
 	LatencyJitter  time.Duration // +- uniform jitter
 	QueueDelay     time.Duration // delay before "processing" work (input fetch) starts
@@ -89,6 +95,8 @@ func (o *Options) RegisterFlags(fs *flag.FlagSet) {
 	if o.Latency == 0 {
 		o.Latency = 2 * time.Second
 	}
+	fs.BoolVar(&o.BalanceObject, "balance-object", o.BalanceObject, `report the balance as {"amount": ...} instead of a number`)
+	fs.BoolVar(&o.RefusePing, "refuse-ping", o.RefusePing, "answer the ping task with 400 unsupportedTaskType")
 	fs.DurationVar(&o.Latency, "latency", o.Latency, "mean generation time per result")
 	fs.DurationVar(&o.LatencyJitter, "jitter", o.LatencyJitter, "uniform +- jitter on the generation time")
 	fs.DurationVar(&o.QueueDelay, "queue-delay", o.QueueDelay, "delay before a task starts processing")

@@ -119,7 +119,11 @@ func (e *Emulator) account(f fields) (any, *apiError) {
 	if limited {
 		usd = bal.USD()
 	}
-	d := map[string]any{"taskType": "accountManagement", "operation": "getDetails", "balance": usd}
+	var balance any = usd
+	if e.o.BalanceObject {
+		balance = map[string]any{"amount": usd, "freeBalance": 0, "currency": "USD"}
+	}
+	d := map[string]any{"taskType": "accountManagement", "operation": "getDetails", "balance": balance}
 	if id != "" {
 		d["taskUUID"] = id
 	}
