@@ -318,4 +318,3 @@ func (f *Forecast) WriteJSON(w io.Writer) error {
 	enc.SetIndent("", "  ")
 	return enc.Encode(out)
 }
-
