@@ -274,6 +274,14 @@ func (s *Server) Get(t testing.TB, bucket, key string) (body []byte, contentType
 	return body, aws.ToString(out.ContentType)
 }
 
+// Delete removes bucket/key; t.Fatal on error.
+func (s *Server) Delete(t testing.TB, bucket, key string) {
+	t.Helper()
+	if _, err := s.Client().DeleteObject(context.Background(), &s3.DeleteObjectInput{Bucket: aws.String(bucket), Key: aws.String(key)}); err != nil {
+		t.Fatalf("s3test: delete s3://%s/%s: %v", bucket, key, err)
+	}
+}
+
 // Exists reports whether bucket/key exists (HeadObject); t.Fatal on errors
 // other than not-found.
 func (s *Server) Exists(t testing.TB, bucket, key string) bool {
