@@ -29,7 +29,9 @@ type Forecast struct {
 // ForecastJob is one selected job and what the run will do with it.
 type ForecastJob struct {
 	Job    *planner.Job
-	Action string // one of the Action* constants
+	Est    kling.Price // what a task reserves: the estimate, or the quote when larger
+	Quote  kling.Price // Runware's dry-run price (0: not quoted)
+	Action string      // one of the Action* constants
 	Note   string
 	// Fits: a job to submit fits in what the budget leaves, in the run's
 	// order (the run stops at the first one that does not).
@@ -86,7 +88,7 @@ func ForecastRun(ctx context.Context, plan *planner.Plan, opt Options) (*Forecas
 	g, gctx := errgroup.WithContext(ctx)
 	g.SetLimit(max(plan.Concurrency, 8))
 	for i, w := range works {
-		f.Jobs[i] = ForecastJob{Job: w.job, Note: w.rep.Note}
+		f.Jobs[i] = ForecastJob{Job: w.job, Est: w.est, Quote: opt.Quotes[w.job.ID], Note: w.rep.Note}
 		fj := &f.Jobs[i]
 		switch {
 		case w.act == actResume:
@@ -143,7 +145,7 @@ func (f *Forecast) fit(works []*work, data *journalData) {
 			continue
 		}
 		if _, counted := data.money.inWindow(w.js.Task, f.Window); !counted {
-			used += w.job.Estimate
+			used += w.est
 		}
 	}
 	if budget > 0 {
@@ -155,11 +157,11 @@ func (f *Forecast) fit(works []*work, data *journalData) {
 		if !fj.Submits() {
 			continue
 		}
-		if budget > 0 && (stopped || used+fj.Job.Estimate > budget) {
+		if budget > 0 && (stopped || used+fj.Est > budget) {
 			stopped = true
 			continue
 		}
-		used += fj.Job.Estimate
+		used += fj.Est
 		fj.Fits = true
 	}
 }
@@ -180,10 +182,10 @@ func (f *Forecast) Totals() ForecastTotals {
 			continue
 		}
 		t.ToRun++
-		t.ToRunCost += j.Job.Estimate
+		t.ToRunCost += j.Est
 		if j.Fits {
 			t.Fitting++
-			t.FitCost += j.Job.Estimate
+			t.FitCost += j.Est
 		}
 	}
 	return t

@@ -26,7 +26,7 @@ func (f *Forecast) WriteTable(w io.Writer) error {
 	for _, j := range f.Jobs {
 		idw = max(idw, len(j.Job.ID))
 		aw = max(aw, len(j.Action))
-		pw = max(pw, len(j.Job.Estimate.String())+2)
+		pw = max(pw, len(j.Est.String())+2)
 	}
 	bw := bufio.NewWriterSize(w, 64<<10)
 	row := func(b []byte, cells ...string) []byte {
@@ -54,6 +54,9 @@ func (f *Forecast) WriteTable(w io.Writer) error {
 			}
 		}
 		notes := fj.Note
+		if fj.Quote > 0 && fj.Quote != j.Estimate {
+			notes = joinNote(notes, fmt.Sprintf("Runware quotes %s, the price rule %s", fj.Quote, j.Estimate))
+		}
 		if fj.Submits() && !fj.Fits {
 			notes = joinNote("over budget: not submitted", notes)
 		}
@@ -87,6 +90,9 @@ func (f *Forecast) WriteTable(w io.Writer) error {
 		fmt.Fprintln(w, "(a job with several tags counts under each)")
 	}
 	fmt.Fprintln(w, f.Summary())
+	if line := f.QuoteLine(); line != "" {
+		fmt.Fprintln(w, line)
+	}
 	if line := f.budgetLine(); line != "" {
 		fmt.Fprintln(w, line)
 	}
@@ -116,6 +122,32 @@ func (f *Forecast) Summary() string {
 	add(t.Counts[ActionUnverified], "not checked (destination unreachable)")
 	add(t.ToRun-t.Fitting, "over budget")
 	return strings.Join(parts, "; ")
+}
+
+// QuoteLine compares the price rule with Runware's quotes over the jobs
+// to run ("" when none was quoted).
+func (f *Forecast) QuoteLine() string {
+	var rule, quote kling.Price
+	quoted, differ := 0, 0
+	for _, j := range f.Jobs {
+		if !j.Submits() || j.Quote == 0 {
+			continue
+		}
+		quoted++
+		rule += j.Job.Estimate
+		quote += j.Quote
+		if j.Quote != j.Job.Estimate {
+			differ++
+		}
+	}
+	if quoted == 0 {
+		return ""
+	}
+	line := fmt.Sprintf("quotes: Runware's dry runs price the %d quoted jobs to run at %s, the price rule at %s", quoted, quote, rule)
+	if differ > 0 {
+		line += fmt.Sprintf("; they differ for %d jobs: each reserves the larger", differ)
+	}
+	return line
 }
 
 func (f *Forecast) budgetLine() string {
@@ -177,7 +209,7 @@ func (f *Forecast) byTag() []tagTotal {
 			}
 			if fj.Submits() {
 				tt.Jobs++
-				tt.Cost += fj.Job.Estimate
+				tt.Cost += fj.Est
 				tt.AudioMinutes += fj.Job.AudioSeconds / 60
 			}
 		}
@@ -258,8 +290,10 @@ type jsonForecastJob struct {
 	BillableSeconds int      `json:"billableSeconds"`
 	Tier            string   `json:"tier"`
 	NumberResults   int      `json:"numberResults"`
-	PriceUnits      int64    `json:"priceUnits"`
+	PriceUnits      int64    `json:"priceUnits"` // what a task reserves: the estimate, or the quote when larger
 	PriceUSD        float64  `json:"priceUSD"`
+	EstimateUSD     float64  `json:"estimateUSD"`        // the price rule
+	QuoteUSD        *float64 `json:"quoteUSD,omitempty"` // Runware's dry-run price
 	Tags            []string `json:"tags,omitempty"`
 	OutputKeys      []string `json:"outputKeys"`
 	Fingerprint     string   `json:"fingerprint"`
@@ -295,14 +329,17 @@ func (f *Forecast) WriteJSON(w io.Writer) error {
 	}
 	for i, fj := range f.Jobs {
 		j := fj.Job
-		all += j.Estimate
+		all += fj.Est
 		jj := jsonForecastJob{
 			ID: j.ID, Action: fj.Action, Submits: fj.Submits(), Fits: fj.Fits, Note: fj.Note,
 			Video: j.Video.String(), Audio: j.Audio.String(),
 			AudioSeconds: j.AudioSeconds, VideoSeconds: j.VideoSeconds,
 			BillableSeconds: j.BillableSeconds, Tier: j.Tier, NumberResults: j.Request.NumberResults(),
-			PriceUnits: int64(j.Estimate), PriceUSD: j.Estimate.USD(),
+			PriceUnits: int64(fj.Est), PriceUSD: fj.Est.USD(), EstimateUSD: j.Estimate.USD(),
 			Tags: j.Tags, OutputKeys: j.OutputKeys, Fingerprint: j.Fingerprint,
+		}
+		if fj.Quote > 0 {
+			jj.QuoteUSD = usdPtr(fj.Quote)
 		}
 		for _, d := range j.Warnings {
 			jj.Warnings = append(jj.Warnings, d.String())

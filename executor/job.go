@@ -85,7 +85,7 @@ func (r *runner) fresh(runCtx, ctx context.Context, w *work) {
 			existing[0], r.opt.Dest.String()))
 		return
 	}
-	need := r.bud.scaled(w.job.Estimate)
+	need := r.bud.scaled(w.est)
 	if !r.bud.reserve(need) {
 		spent, reserved := r.bud.snapshot()
 		r.stop(StopBudget, fmt.Sprintf("job %s (reserving %s) would exceed the budget %s of %s (spent %s, reserved %s)",
@@ -113,8 +113,8 @@ func (r *runner) resume(runCtx, ctx context.Context, w *work) {
 		if counted {
 			w.reserved = t.est
 		} else {
-			r.bud.force(w.job.Estimate)
-			w.reserved = w.job.Estimate
+			r.bud.force(w.est)
+			w.reserved = w.est
 		}
 		w.held = true
 	}
@@ -160,8 +160,9 @@ func (r *runner) attempt(runCtx, ctx context.Context, w *work, st step) outcome 
 	// Resolving and staging inputs can take long: a SIGINT, the plan
 	// deadline or a fatal error may have come meanwhile. No request may
 	// leave after that; the journal still says pending (or submitting, for
-	// a re-send, which the next run makes).
-	if st.uuid == "" && r.stopped(runCtx) || st.uuid != "" && !r.mayResume(runCtx) {
+	// a re-send, which the next run makes). A budget stop does not stop a
+	// job that already holds its reservation: it fits.
+	if st.uuid == "" && !r.maySubmit(runCtx, w) || st.uuid != "" && !r.mayResume(runCtx) {
 		r.log.Info("run stopping; not submitting", "job", w.job.ID)
 		return outDone
 	}
@@ -170,7 +171,7 @@ func (r *runner) attempt(runCtx, ctx context.Context, w *work, st step) outcome 
 		// Durable before the request leaves: a crash from here on finds
 		// "submitting" and re-sends this same taskUUID.
 		now := r.opt.Now()
-		recs := append(r.openWindow(now, ""), record{T: now, Ev: evSubmitting, Task: task.TaskUUID, FP: w.job.Fingerprint, Est: w.job.Estimate, Copy: w.copy})
+		recs := append(r.openWindow(now, ""), record{T: now, Ev: evSubmitting, Task: task.TaskUUID, FP: w.job.Fingerprint, Est: w.est, Copy: w.copy})
 		if !r.record(w, recs...) {
 			return outStop
 		}
@@ -242,7 +243,7 @@ func (r *runner) follow(ctx context.Context, w *work, uuid string) outcome {
 	}
 	w.rep.State, w.rep.Outputs, w.rep.Finished = StateSucceeded, outs, r.opt.Now()
 	w.rep.ErrorClass, w.rep.ErrorCode, w.rep.ErrorMessage = "", "", ""
-	r.log.Info("job succeeded", "job", w.job.ID, "task", uuid, "cost", w.rep.Actual.String(), "estimate", w.job.Estimate.String())
+	r.log.Info("job succeeded", "job", w.job.ID, "task", uuid, "cost", w.rep.Actual.String(), "estimate", w.est.String())
 	return outDone
 }
 
@@ -250,7 +251,7 @@ func (r *runner) follow(ctx context.Context, w *work, uuid string) outcome {
 // cost, else the estimate. A cost recorded by an earlier run (a resumed
 // undelivered task) is not billed again.
 func (r *runner) bill(w *work, res *runware.Result) {
-	actual := w.job.Estimate
+	actual := w.est
 	if res.CostReported {
 		actual = kling.FromUSD(res.Cost)
 	}
@@ -259,10 +260,10 @@ func (r *runner) bill(w *work, res *runware.Result) {
 		return
 	}
 	r.bud.settle(w.reserved, actual)
-	r.bud.learn(w.job.Estimate, actual)
+	r.bud.learn(w.est, actual)
 	w.reserved, w.held, w.billed, w.rep.Billed = 0, false, true, true
-	if d := actual - w.job.Estimate; d != 0 {
-		r.log.Warn("cost differs from the estimate", "job", w.job.ID, "estimate", w.job.Estimate.String(), "cost", actual.String(), "drift", d.String())
+	if d := actual - w.est; d != 0 {
+		r.log.Warn("cost differs from the estimate", "job", w.job.ID, "estimate", w.est.String(), "cost", actual.String(), "drift", d.String())
 	}
 }
 

@@ -52,6 +52,10 @@ type Options struct {
 	// nothing: against Runware it would pay again for tasks that may
 	// already be paid for.
 	ForgetInflight bool
+	// Quotes are Runware's dry-run prices by job id (QuoteJobs); a job
+	// whose quote is above its estimate reserves and is counted at the
+	// quote.
+	Quotes Quotes
 	// NewWindow opens a new budget window now, recorded in the journal:
 	// what earlier runs spent no longer counts against the budget.
 	NewWindow bool

@@ -106,7 +106,8 @@ type runner struct {
 // work is one selected job in this run.
 type work struct {
 	job      *planner.Job
-	js       *jobState // nil: unknown to the journal
+	est      kling.Price // what a task of the job reserves: the estimate, or Runware's quote when larger
+	js       *jobState   // nil: unknown to the journal
 	act      action
 	rep      JobReport
 	reserved kling.Price // budget held by this job
@@ -142,8 +143,8 @@ func selectWork(jobs []*planner.Job, data *journalData, opt Options) (works []*w
 			forgotten = append(forgotten, *forgot)
 			note = joinNote(note, "earlier task "+forgot.Task+" forgotten (ForgetInflight); submitted anew")
 		}
-		w := &work{job: job, js: js, act: act}
-		w.rep = JobReport{ID: job.ID, State: StatePending, Estimated: job.Estimate, Note: note}
+		w := &work{job: job, js: js, act: act, est: max(job.Estimate, opt.Quotes[job.ID])}
+		w.rep = JobReport{ID: job.ID, State: StatePending, Estimated: w.est, Note: note}
 		if js != nil {
 			w.known = js.Submitted
 			w.rep.TaskUUID, w.rep.Attempts = js.Task, js.Tasks
@@ -212,7 +213,7 @@ func (r *runner) plannedRecords() []record {
 	}
 	for _, w := range r.works {
 		if w.js == nil || (w.js.State == StatePending && w.js.FP != w.job.Fingerprint) {
-			recs = append(recs, record{T: r.opt.Now(), Ev: evPlanned, Job: w.job.ID, FP: w.job.Fingerprint, Est: w.job.Estimate})
+			recs = append(recs, record{T: r.opt.Now(), Ev: evPlanned, Job: w.job.ID, FP: w.job.Fingerprint, Est: w.est})
 		}
 	}
 	return recs
@@ -260,6 +261,13 @@ func (r *runner) stopReason() (string, string) {
 func (r *runner) stopped(runCtx context.Context) bool {
 	by, _ := r.stopReason()
 	return by != "" || runCtx.Err() != nil
+}
+
+// maySubmit reports whether w may submit a new task: nothing stopped the
+// run, or only the budget did and w holds its reservation (it fits).
+func (r *runner) maySubmit(runCtx context.Context, w *work) bool {
+	by, _ := r.stopReason()
+	return runCtx.Err() == nil && (by == "" || by == StopBudget && w.reserved > 0)
 }
 
 // mayResume reports whether journalled in-flight tasks may still be

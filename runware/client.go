@@ -9,6 +9,8 @@ import (
 	"sync/atomic"
 
 	"github.com/google/uuid"
+
+	"github.com/dubline/dubline/kling"
 )
 
 // ErrClosed is returned by calls made on (or pending in) a closed Client.
@@ -109,6 +111,36 @@ func (c *Client) Authenticate(ctx context.Context) error {
 		return fmt.Errorf("runware authentication: %w", err)
 	}
 	return nil
+}
+
+// DryRunHeader asks Runware to validate a request and return its cost
+// without executing or charging it (documented in Runware's own skills
+// repository, runware-skills, not in the API reference).
+const DryRunHeader = "X-Runware-Dry-Run"
+
+// Quote asks Runware what t would cost, with DryRunHeader and includeCost,
+// under a fresh taskUUID; it returns the cost in USD. A reply without a
+// cost is a Permanent error. Beware: a server that ignored the header
+// would run (and bill) the task, so callers quote only on request.
+func (c *Client) Quote(ctx context.Context, t Task) (float64, error) {
+	t.TaskUUID = uuid.NewString()
+	t.Request.Set("includeCost", kling.Flag(true))
+	obj, err := encodeTask(t)
+	if err != nil {
+		return 0, &Error{Class: Permanent, Message: "encoding task: " + err.Error()}
+	}
+	body := append(append([]byte{'['}, obj...), ']')
+	data, err := c.callOne(ctx, kindQuote, body)
+	if err != nil {
+		return 0, fmt.Errorf("runware dry run: %w", err)
+	}
+	for _, it := range data {
+		if (it.TaskUUID == t.TaskUUID || it.TaskUUID == "") && it.Cost != nil {
+			return *it.Cost, nil
+		}
+	}
+	return 0, fmt.Errorf("runware dry run: %w", &Error{Class: Permanent, TaskUUID: t.TaskUUID,
+		Message: "the reply carried no cost (does the endpoint support " + DryRunHeader + "?)"})
 }
 
 // Account is what accountManagement/getDetails says about the account.

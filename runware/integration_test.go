@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"math/rand/v2"
 	"net/http"
 	"net/http/httptest"
@@ -580,5 +581,22 @@ func TestEmulatorUploadMedia(t *testing.T) {
 	task.Audio = id // a media UUID works as an input
 	if _, res, err := v.run(task); err != nil || len(res.Items) != 1 {
 		t.Fatalf("%+v %v", res, err)
+	}
+}
+
+// A dry run (X-Runware-Dry-Run: 1) returns the cost and neither runs nor
+// bills the task; the emulator's factor rehearses a price that differs
+// from the rule.
+func TestEmulatorQuote(t *testing.T) {
+	v := newEmuEnv(t, emulator.Options{DryRunFactor: 7.4})
+	usd, err := v.c.Quote(context.Background(), v.task())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := kling.Price(math.Ceil(462 * 7.4)).USD(); usd != want {
+		t.Errorf("quote $%v, want $%v", usd, want)
+	}
+	if s := v.emu.Stats(); s.DryRuns != 1 || s.TasksAccepted != 0 || s.CostBilled != 0 {
+		t.Errorf("emulator %+v: a dry run must not run or bill", s)
 	}
 }

@@ -21,6 +21,7 @@ const (
 	kindSubmit = "submit"
 	kindPoll   = "poll"
 	kindUpload = "upload"
+	kindQuote  = "quote" // a dry run: sent with DryRunHeader
 	kindAuth   = "authentication"
 	kindAcct   = "account"
 )
@@ -58,6 +59,9 @@ func (c *Client) post(ctx context.Context, kind string, body []byte, tasks int) 
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("Accept", "application/json")
 	req.Header.Set("User-Agent", c.o.UserAgent)
+	if kind == kindQuote {
+		req.Header.Set(DryRunHeader, "1")
+	}
 
 	resp, err := c.o.HTTPClient.Do(req)
 	if err != nil {

@@ -122,6 +122,19 @@ func planCommand(ctx context.Context, path string, f runFlags, e env) int {
 			opt.Dest = nil
 		}
 	}
+	if f.sel.quote {
+		// Quoting sends real inputs to Runware: wire as run does.
+		deps, err := wire(ctx, p, f, s3, e)
+		if err != nil {
+			fmt.Fprintf(e.stderr, "dubline plan --quote: %v\n", err)
+			return ExitInvalid
+		}
+		defer deps.close()
+		if opt.Quotes, err = quoteRun(ctx, p, opt, deps, e); err != nil {
+			fmt.Fprintf(e.stderr, "dubline plan --quote: %v\n", err)
+			return ExitInvalid
+		}
+	}
 	fc, err := executor.ForecastRun(ctx, p, opt)
 	if err != nil {
 		if ctx.Err() != nil {

@@ -23,6 +23,7 @@ type selectFlags struct {
 	redo      string
 	state     string
 	newWindow bool
+	quote     bool
 }
 
 func (f *selectFlags) register(fs *flag.FlagSet) {
@@ -33,6 +34,7 @@ func (f *selectFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&f.shard, "shard", "", "run shard `I/N` of the jobs (0 <= I < N), for several machines")
 	fs.StringVar(&f.redo, "redo", "", "submit these succeeded jobs again (`ID,...|all`), though their outputs are there")
 	fs.StringVar(&f.state, "state", "", "journal directory (default: .dubline beside the manifest; .dubline/sandbox with --sandbox)")
+	fs.BoolVar(&f.quote, "quote", false, "ask Runware the price of each distinct request (a dry run, X-Runware-Dry-Run: 1) and reserve the larger of quote and price rule")
 	fs.BoolVar(&f.newWindow, "new-budget-window", false, "open a new budget window now (recorded in the journal): what earlier runs spent no longer counts")
 }
 
@@ -103,6 +105,12 @@ func cmdRun(ctx context.Context, args []string, e env) int {
 	// it bills nothing, so tasks a killed rehearsal left in flight are
 	// simply submitted again.
 	opt.ForgetInflight = f.sel.sandbox
+	if f.sel.quote {
+		if opt.Quotes, err = quoteRun(ctx, p, opt, deps, e); err != nil {
+			fmt.Fprintf(e.stderr, "dubline run: %v\nnothing was submitted\n", err)
+			return ExitInvalid
+		}
+	}
 	if code := checkBalance(ctx, p, opt, deps.account, e); code >= 0 {
 		return code
 	}
@@ -196,4 +204,35 @@ func checkBalance(ctx context.Context, p *planner.Plan, opt executor.Options, ac
 		return ExitOverBudget
 	}
 	return -1
+}
+
+// quoteRun quotes the jobs the run will submit (outputs taken as done:
+// the run checks them itself) and warns where Runware's price differs
+// from the rule.
+func quoteRun(ctx context.Context, p *planner.Plan, opt executor.Options, deps *deps, e env) (executor.Quotes, error) {
+	opt.Dest = nil
+	fc, err := executor.ForecastRun(ctx, p, opt)
+	if err != nil {
+		return nil, err
+	}
+	var jobs []*planner.Job
+	for _, j := range fc.Jobs {
+		if j.Submits() {
+			jobs = append(jobs, j.Job)
+		}
+	}
+	q, err := executor.QuoteJobs(ctx, jobs, deps.quoter, deps.inputs)
+	if err != nil {
+		return nil, err
+	}
+	differ := 0
+	for _, j := range jobs {
+		if q[j.ID] != j.Estimate {
+			differ++
+		}
+	}
+	if differ > 0 {
+		fmt.Fprintf(e.stderr, "warning: Runware's quote differs from the price rule for %d of %d jobs to run; each reserves the larger (see dubline plan --quote)\n", differ, len(jobs))
+	}
+	return q, nil
 }

@@ -257,3 +257,25 @@ func TestE2EMaxFailures(t *testing.T) {
 		t.Errorf("%d tasks accepted (want 3: one per job, no regeneration, stop after the third failure), billed %s", st.TasksAccepted, st.CostBilled)
 	}
 }
+
+// plan --quote: one dry run per distinct request, shown against the rule
+// and never billed; run --quote reserves the larger of the two: with all
+// four jobs starting at once (each billed 300 ms later), only two
+// reservations of the $0.0924 quote fit a $0.1848 budget.
+func TestE2EQuotes(t *testing.T) {
+	e := newE2E(t, 4, "", emulator.Options{DryRunFactor: 2})
+	code, p, stderr := e.plan("--quote")
+	if code != ExitOK {
+		t.Fatalf("plan --quote: exit %d\n%s", code, stderr)
+	}
+	if st := e.em.Stats(); st.DryRuns != 1 || st.TasksAccepted != 0 || st.CostBilled != 0 {
+		t.Errorf("emulator %+v: want one dry run (one distinct request), nothing run or billed", st)
+	}
+	if p.ToRun.Units != 4*924 || !strings.Contains(stderr, "differs from the price rule for 4 of 4 jobs") {
+		t.Errorf("to run %+v (want 4 x the quote $0.0924)\n%s", p.ToRun, stderr)
+	}
+	code, stderr = e.run("--quote", "--budget", "0.1848", "--concurrency", "4")
+	if st := e.em.Stats(); code != ExitOverBudget || st.TasksAccepted != 2 {
+		t.Errorf("run --quote with room for 2 quoted jobs: exit %d, %d tasks\n%s", code, st.TasksAccepted, stderr)
+	}
+}

@@ -25,6 +25,7 @@ import (
 // deps are the parts a run is made of, checked before anything is submitted.
 type deps struct {
 	api      executor.API
+	quoter   executor.Quoter
 	sink     storage.Destination
 	inputs   executor.Inputs
 	stateDir string
@@ -60,7 +61,7 @@ func wire(ctx context.Context, p *planner.Plan, f runFlags, s3 *s3Client, e env)
 	if err != nil {
 		return nil, err
 	}
-	d.api = client
+	d.api, d.quoter = client, client
 
 	if p.Output.Kind == "s3" {
 		s3c, err := s3.get(ctx, p.Output)

@@ -154,7 +154,13 @@ func (e *Emulator) runTask(r *http.Request, t fields, base string) ([]any, []*ap
 	var errs []*apiError
 	switch typ {
 	case "videoInference":
-		d, ae := e.submitVideo(t, base)
+		var d any
+		var ae *apiError
+		if r.Header.Get("X-Runware-Dry-Run") == "1" {
+			d, ae = e.dryRun(t, base)
+		} else {
+			d, ae = e.submitVideo(t, base)
+		}
 		data, errs = one(d, ae)
 	case "getResponse":
 		data, errs = e.getResponse(t)

@@ -49,6 +49,7 @@ type Stats struct {
 	CostBilled        kling.Price // total billed, in units of $0.0001 (also in /debug/stats JSON)
 	BilledByUUID      map[string]kling.Price
 	WebhooksSent      int // webhook POSTs answered 2xx
+	DryRuns           int // videoInference tasks quoted (X-Runware-Dry-Run), never run nor billed
 }
 
 // blob is media stored by mediaStorage upload.

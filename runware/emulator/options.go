@@ -19,7 +19,11 @@ type Options struct {
 	BalanceObject bool
 	// RefusePing answers the ping task with 400 unsupportedTaskType (Runware
 	// documents ping for WebSocket only).
-	RefusePing     bool
+	RefusePing bool
+	// DryRunFactor scales the cost a dry run (X-Runware-Dry-Run) quotes
+	// against the price rule, to rehearse a page that understates the
+	// price (0: 1).
+	DryRunFactor   float64
 	Latency        time.Duration // mean generation time per result (default 2s)
 	LatencyJitter  time.Duration // +- uniform jitter
 	QueueDelay     time.Duration // delay before "processing" work (input fetch) starts
@@ -96,6 +100,7 @@ func (o *Options) RegisterFlags(fs *flag.FlagSet) {
 		o.Latency = 2 * time.Second
 	}
 	fs.BoolVar(&o.BalanceObject, "balance-object", o.BalanceObject, `report the balance as {"amount": ...} instead of a number`)
+	fs.Float64Var(&o.DryRunFactor, "dry-run-factor", o.DryRunFactor, "scale the cost dry runs quote against the price rule (0: 1)")
 	fs.BoolVar(&o.RefusePing, "refuse-ping", o.RefusePing, "answer the ping task with 400 unsupportedTaskType")
 	fs.DurationVar(&o.Latency, "latency", o.Latency, "mean generation time per result")
 	fs.DurationVar(&o.LatencyJitter, "jitter", o.LatencyJitter, "uniform +- jitter on the generation time")

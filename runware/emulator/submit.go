@@ -2,6 +2,7 @@ package emulator
 
 import (
 	"fmt"
+	"math"
 	"net/http"
 
 	"github.com/google/uuid"
@@ -47,6 +48,35 @@ func (e *Emulator) submitVideo(f fields, base string) (any, *apiError) {
 	}()
 	e.o.Logger.Debug("emulator: task accepted", "taskUUID", id, "results", req.NumberResults)
 	return map[string]any{"taskType": kling.TaskType, "taskUUID": id}, nil
+}
+
+// dryRun answers a videoInference sent with X-Runware-Dry-Run: 1: the
+// request is validated and its inputs fetched and probed, and the reply
+// carries the cost (the price rule times Options.DryRunFactor), without a
+// task, a bill or a taskUUID being used up.
+func (e *Emulator) dryRun(f fields, base string) (any, *apiError) {
+	id, ae := taskUUIDOf(f)
+	if ae != nil {
+		return nil, ae
+	}
+	req, ae := validateVideo(f, id)
+	if ae != nil {
+		return nil, ae
+	}
+	in, ae := e.loadInputs(&task{req: req, base: base})
+	if ae != nil {
+		return nil, ae
+	}
+	factor := e.o.DryRunFactor
+	if factor <= 0 {
+		factor = 1
+	}
+	price := kling.JobPrice(in.audioInfo.Seconds, req.NumberResults)
+	cost := kling.Price(math.Ceil(float64(price) * factor))
+	e.mu.Lock()
+	e.stats.DryRuns++
+	e.mu.Unlock()
+	return map[string]any{"taskType": kling.TaskType, "taskUUID": id, "cost": cost.USD()}, nil
 }
 
 // newTask builds a task and draws its faults and seeds. Caller holds mu.
