@@ -6,6 +6,7 @@ import (
 	"fmt"
 
 	"github.com/dubline/dubline/executor"
+	"github.com/dubline/dubline/kling"
 	"github.com/dubline/dubline/pipeline"
 	"github.com/dubline/dubline/planner"
 )
@@ -30,6 +31,9 @@ func cmdStatus(ctx context.Context, args []string, e env) int {
 	if err != nil {
 		fmt.Fprintf(e.stderr, "dubline status: %v\n", err)
 		return ExitInternal
+	}
+	if b, err := kling.ParseUSD(m.Limits.BudgetUSD.Or("")); err == nil {
+		rep.Totals.Budget = b // the manifest's; `validate` reports a bad one
 	}
 	if *asJSON {
 		if err := rep.WriteJSON(e.stdout, -1); err != nil {
