@@ -62,9 +62,20 @@ func (r *runner) buildTask(ctx context.Context, job *planner.Job) (t runware.Tas
 
 // existingOutputs returns the job's output keys that already exist.
 func (r *runner) existingOutputs(ctx context.Context, job *planner.Job) ([]string, error) {
+	return existingOutputs(ctx, r.opt.Dest, job)
+}
+
+// blocksSubmit reports whether existing objects at a job's keys stop its
+// submission: the journal never saw the job submitted (so they are not
+// ours) and Overwrite is off.
+func blocksSubmit(existing []string, known, overwrite bool) bool {
+	return len(existing) > 0 && !known && !overwrite
+}
+
+func existingOutputs(ctx context.Context, dest storage.Destination, job *planner.Job) ([]string, error) {
 	var found []string
 	for _, key := range job.OutputKeys {
-		_, err := r.opt.Dest.Stat(ctx, key)
+		_, err := dest.Stat(ctx, key)
 		switch {
 		case err == nil:
 			found = append(found, key)

@@ -40,13 +40,14 @@ type ForecastJob struct {
 
 // What a run does with a job (ForecastJob.Action).
 const (
-	ActionSubmit     = "submit"       // never submitted
-	ActionRetry      = "retry"        // its last task failed: a new task
-	ActionRedo       = "redo"         // succeeded, redone: output missing, changed (--only changed) or --redo
-	ActionResume     = "resume"       // in flight: polled or re-sent with its taskUUID, already counted
-	ActionSkip       = "skip"         // succeeded, up to date
-	ActionChanged    = "changed"      // succeeded, inputs or parameters changed since; not redone (use --only changed)
-	ActionUnverified = "check-failed" // succeeded, but the destination could not be checked; the run reports it failed
+	ActionSubmit     = "submit"        // never submitted
+	ActionRetry      = "retry"         // its last task failed: a new task
+	ActionRedo       = "redo"          // succeeded, redone: output missing, changed (--only changed) or --redo
+	ActionResume     = "resume"        // in flight: polled or re-sent with its taskUUID, already counted
+	ActionSkip       = "skip"          // succeeded, up to date
+	ActionChanged    = "changed"       // succeeded, inputs or parameters changed since; not redone (use --only changed)
+	ActionUnverified = "check-failed"  // the destination could not be checked; the run reports the job failed
+	ActionBlocked    = "output-exists" // to submit, but objects Dubline did not write are at its keys (--overwrite); the run fails it
 )
 
 // Submits reports whether the action sends a new task (and costs money).
@@ -90,18 +91,28 @@ func ForecastRun(ctx context.Context, plan *planner.Plan, opt Options) (*Forecas
 	for i, w := range works {
 		f.Jobs[i] = ForecastJob{Job: w.job, Est: w.est, Quote: opt.Quotes[w.job.ID], Note: w.rep.Note}
 		fj := &f.Jobs[i]
+		fj.Action = freshAction(w)
 		switch {
-		case w.act == actResume:
-			fj.Action = ActionResume
-		case w.act == actFresh && w.js != nil && w.js.State == StateSucceeded:
-			fj.Action = ActionRedo
-		case w.act == actFresh && w.js != nil && w.js.State == StateFailed:
-			fj.Action = ActionRetry
-		case w.act == actFresh:
-			fj.Action = ActionSubmit
+		case fj.Action == ActionResume:
+		case fj.Action != "" && opt.Dest != nil && !w.known && !opt.Overwrite:
+			// As fresh(): objects at the keys of a job the journal never
+			// saw submitted are not ours, and block it.
+			g.Go(func() error {
+				existing, err := existingOutputs(gctx, opt.Dest, w.job)
+				switch {
+				case gctx.Err() != nil:
+					return gctx.Err()
+				case err != nil:
+					fj.Action, fj.Note = ActionUnverified, "could not check the destination: "+err.Error()
+				case blocksSubmit(existing, w.known, opt.Overwrite):
+					fj.Action, fj.Note = ActionBlocked, fmt.Sprintf("output %q already exists; use --overwrite to replace it", existing[0])
+				}
+				return nil
+			})
+		case fj.Action != "":
 		case opt.Dest == nil:
 			fj.Action = verifiedAction(w)
-		default:
+		default: // as runJob's actVerify
 			g.Go(func() error {
 				_, ok, err := verifyOutputs(gctx, opt.Dest, w.job)
 				switch {
@@ -123,6 +134,22 @@ func ForecastRun(ctx context.Context, plan *planner.Plan, opt Options) (*Forecas
 	}
 	f.fit(works, data)
 	return f, nil
+}
+
+// freshAction is the action of a job that does not need its outputs
+// checked first: resumed or submitted ("" for a succeeded job to verify).
+func freshAction(w *work) string {
+	switch {
+	case w.act == actResume:
+		return ActionResume
+	case w.act != actFresh:
+		return ""
+	case w.js != nil && w.js.State == StateSucceeded:
+		return ActionRedo
+	case w.js != nil && w.js.State == StateFailed:
+		return ActionRetry
+	}
+	return ActionSubmit
 }
 
 // verifiedAction is the action for a succeeded job whose outputs are there.

@@ -66,7 +66,9 @@ func newInteg(t *testing.T, n int, eo emulator.Options) *integ {
 
 	s3c := storage.NewS3FromClient(v.s3.Client())
 	dest := storage.NewS3Destination(s3c, "out", "dubs/", storage.WithFetchRetry(retry.Policy{
-		Initial: 10 * time.Millisecond, Max: 50 * time.Millisecond, Attempts: 5}))
+		// A window, not a count: jittered delays of a few attempts can all
+		// fall inside the 100 ms the injected 422 lasts on a loaded machine.
+		Initial: 10 * time.Millisecond, Max: 50 * time.Millisecond, Window: 3 * time.Second}))
 	media, _ := filepath.Abs(filepath.Join("..", "testdata", "media"))
 	v.plan = &planner.Plan{Name: "integ", Concurrency: 3, BudgetWindow: 20 * time.Hour, Output: planner.Output{PresignTTL: time.Hour}}
 	for i := 0; i < n; i++ {

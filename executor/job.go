@@ -80,7 +80,7 @@ func (r *runner) fresh(runCtx, ctx context.Context, w *work) {
 		r.fail(w, "output", "statFailed", "checking the destination: "+r.scrub.err(err))
 		return
 	}
-	if len(existing) > 0 && !w.known && !r.opt.Overwrite {
+	if blocksSubmit(existing, w.known, r.opt.Overwrite) {
 		r.fail(w, "output", "outputExists", fmt.Sprintf("output %q already exists in %s; use --overwrite to replace it",
 			existing[0], r.opt.Dest.String()))
 		return

@@ -24,6 +24,7 @@ type selectFlags struct {
 	state     string
 	newWindow bool
 	quote     bool
+	overwrite bool
 }
 
 func (f *selectFlags) register(fs *flag.FlagSet) {
@@ -35,6 +36,7 @@ func (f *selectFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&f.redo, "redo", "", "submit these succeeded jobs again (`ID,...|all`), though their outputs are there")
 	fs.StringVar(&f.state, "state", "", "journal directory (default: .dubline beside the manifest; .dubline/sandbox with --sandbox)")
 	fs.BoolVar(&f.quote, "quote", false, "ask Runware the price of each distinct request (a dry run, X-Runware-Dry-Run: 1) and reserve the larger of quote and price rule")
+	fs.BoolVar(&f.overwrite, "overwrite", false, "replace output objects that Dubline did not write in this run's journal")
 	fs.BoolVar(&f.newWindow, "new-budget-window", false, "open a new budget window now (recorded in the journal): what earlier runs spent no longer counts")
 }
 
@@ -44,7 +46,6 @@ type runFlags struct {
 	report    string
 	json      bool
 	dryRun    bool
-	overwrite bool
 	pollDelay time.Duration
 	pollEvery time.Duration
 }
@@ -56,7 +57,6 @@ func (f *runFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&f.report, "report", "", "write the JSON report to `FILE`")
 	fs.BoolVar(&f.json, "json", false, "print the JSON report on stdout")
 	fs.BoolVar(&f.dryRun, "dry-run", false, "plan only (same as dubline plan)")
-	fs.BoolVar(&f.overwrite, "overwrite", false, "replace output objects that Dubline did not write in this run's journal")
 	fs.DurationVar(&f.pollDelay, "poll-delay", 0, "first poll of a job this long after submitting (default 15s; 0.5s with --sandbox)")
 	fs.DurationVar(&f.pollEvery, "poll-interval", 0, "base poll interval, growing x1.5 to 15s (default 2s)")
 }
@@ -141,7 +141,7 @@ func cmdRun(ctx context.Context, args []string, e env) int {
 
 func (f *runFlags) executorOptions() (executor.Options, error) {
 	s := f.sel
-	opt := executor.Options{Overwrite: f.overwrite, NewWindow: s.newWindow}
+	opt := executor.Options{Overwrite: s.overwrite, NewWindow: s.newWindow}
 	var err error
 	if opt.Only, err = executor.ParseOnly(s.only); err != nil {
 		return opt, fmt.Errorf("--only %w", err)
