@@ -78,11 +78,9 @@ func ForecastRun(ctx context.Context, plan *planner.Plan, opt Options) (*Forecas
 	if err != nil {
 		return nil, fmt.Errorf("executor: %w", err)
 	}
-	works, _ := selectWork(jobs, data, opt)
+	works, forgotten := selectWork(jobs, data, opt)
 	f := &Forecast{Plan: plan, Checked: opt.Dest != nil}
-	if !opt.NewWindow {
-		f.Window = data.money.window(opt.Now(), plan.BudgetWindow)
-	}
+	f.Window, _ = startWindow(data, forgotten, opt, plan)
 	// The run dispatches in-flight jobs first, then the rest in plan order.
 	sort.SliceStable(works, func(a, b int) bool { return works[a].act == actResume && works[b].act != actResume })
 	f.Jobs = make([]ForecastJob, len(works))
@@ -161,9 +159,9 @@ func verifiedAction(w *work) string {
 }
 
 // fit marks the jobs to submit that the budget allows, as the run
-// reserves: in-flight tasks from before the window count first, then each
-// submission its estimate, and the run stops at the first that does not
-// fit.
+// reserves (resume): in-flight tasks from before any window count first,
+// then each submission its estimate, and the run stops at the first that
+// does not fit.
 func (f *Forecast) fit(works []*work, data *journalData) {
 	budget := f.Plan.Budget
 	used := f.Window.Spent + f.Window.Reserved
@@ -171,7 +169,8 @@ func (f *Forecast) fit(works []*work, data *journalData) {
 		if f.Jobs[i].Action != ActionResume || w.js.Billed {
 			continue
 		}
-		if _, counted := data.money.inWindow(w.js.Task, f.Window); !counted {
+		_, counted := data.money.inWindow(w.js.Task, f.Window)
+		if !counted && !data.money.countsElsewhere(w.js.Task, f.Window) {
 			used += w.est
 		}
 	}

@@ -48,7 +48,7 @@ func (f *Forecast) WriteTable(w io.Writer) error {
 		j := fj.Job
 		price := "-" // nothing new is paid for
 		if fj.Submits() {
-			price = j.Estimate.String()
+			price = fj.Est.String()
 			if !fj.Fits {
 				price = "(" + price + ")" // over budget: not submitted
 			}

@@ -85,16 +85,26 @@ func (r *runner) fresh(runCtx, ctx context.Context, w *work) {
 			existing[0], r.opt.Dest.String()))
 		return
 	}
+	if !r.reserve(w) {
+		return
+	}
+	w.copy = len(existing) > 0 // a stale object must not pass for the new result
+	r.loop(runCtx, ctx, w, step{})
+}
+
+// reserve books the job's estimate (scaled by the worst drift seen) in the
+// budget before a new task, or stops the run (StopBudget) when it does not
+// fit.
+func (r *runner) reserve(w *work) bool {
 	need := r.bud.scaled(w.est)
 	if !r.bud.reserve(need) {
 		spent, reserved := r.bud.snapshot()
 		r.stop(StopBudget, fmt.Sprintf("job %s (reserving %s) would exceed the budget %s of %s (spent %s, reserved %s)",
 			w.job.ID, need, r.plan.Budget, r.windowName(), spent, reserved))
-		return
+		return false
 	}
-	w.reserved = need
-	w.copy = len(existing) > 0 // a stale object must not pass for the new result
-	r.loop(runCtx, ctx, w, step{})
+	w.reserved, w.outside = need, false
+	return true
 }
 
 // resume continues a task an earlier run journalled, with its taskUUID.
@@ -104,19 +114,25 @@ func (r *runner) resume(runCtx, ctx context.Context, w *work) {
 	}
 	js := w.js
 	w.known, w.copy, w.billed = true, js.Copy, js.Billed
-	if !js.Billed {
-		// A task submitted in the open window is already counted in it;
-		// one from before counts against this window from now on.
+	if js.Billed {
+		w.rep.Actual = js.Cost
+	} else {
+		// A task submitted in the open window is already counted in it; one
+		// from an earlier window counts there; one from before any window
+		// (an older journal) counts here.
 		r.winMu.Lock()
 		t, counted := r.money.inWindow(js.Task, r.win)
+		elsewhere := r.money.countsElsewhere(js.Task, r.win)
 		r.winMu.Unlock()
-		if counted {
-			w.reserved = t.est
-		} else {
+		switch {
+		case counted:
+			w.reserved, w.held = t.est, true
+		case elsewhere:
+			w.outside = true
+		default:
 			r.bud.force(w.est)
-			w.reserved = w.est
+			w.reserved, w.held = w.est, true
 		}
-		w.held = true
 	}
 	if js.State == StateSubmitting {
 		r.log.Info("re-sending journalled task", "job", w.job.ID, "task", js.Task)
@@ -135,6 +151,9 @@ func (r *runner) loop(runCtx, ctx context.Context, w *work, st step) {
 			return
 		}
 		if regen >= r.opt.MaxRegenerate || r.stopped(runCtx) {
+			return
+		}
+		if w.reserved == 0 && !r.reserve(w) { // a resumed task from an earlier window held none
 			return
 		}
 		r.log.Info("regenerating with a new task", "job", w.job.ID, "attempt", regen+2)
@@ -170,9 +189,8 @@ func (r *runner) attempt(runCtx, ctx context.Context, w *work, st step) outcome 
 		task.TaskUUID = r.opt.NewUUID()
 		// Durable before the request leaves: a crash from here on finds
 		// "submitting" and re-sends this same taskUUID.
-		now := r.opt.Now()
-		recs := append(r.openWindow(now, ""), record{T: now, Ev: evSubmitting, Task: task.TaskUUID, FP: w.job.Fingerprint, Est: w.est, Copy: w.copy})
-		if !r.record(w, recs...) {
+		if !r.ensureWindow(r.opt.Now(), "") ||
+			!r.record(w, record{Ev: evSubmitting, Task: task.TaskUUID, FP: w.job.Fingerprint, Est: w.est, Copy: w.copy}) {
 			return outStop
 		}
 		w.rep.Attempts++
@@ -257,6 +275,10 @@ func (r *runner) bill(w *work, res *runware.Result) {
 	}
 	w.rep.Actual = actual
 	if w.billed {
+		return
+	}
+	if w.outside { // it counts in the earlier window it was submitted in
+		w.billed, w.rep.Billed = true, true
 		return
 	}
 	r.bud.settle(w.reserved, actual)

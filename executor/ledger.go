@@ -16,15 +16,18 @@ import (
 // crash-resumes, retries and reruns. A task counts with its reported
 // cost once billed; with its estimate while it may still be billed (in
 // flight, lost, expired, undelivered); with $0 once it surely failed
-// unbilled. A window is opened by a journalled "window" record, written
-// in the same fsync as the submission that opens it.
+// unbilled. A task belongs to the window whose record precedes its
+// submitting record in the journal (position, not clock: two runners'
+// clocks, or one stepping back, cannot move a task out of its window);
+// the window record is durable before any submission in it. A task left
+// over from an earlier window counts in that one, wherever it is resumed.
 
 // taskMoney is one task's line in the ledger.
 type taskMoney struct {
-	submitted time.Time
-	est       kling.Price
-	cost      kling.Price
-	state     moneyState
+	window int // the number of window records before its submission: its window's index + 1 (0: none)
+	est    kling.Price
+	cost   kling.Price
+	state  moneyState
 }
 
 type moneyState int
@@ -57,24 +60,38 @@ func (l *ledger) add(r record) {
 		if r.Ev != evSubmitting {
 			return
 		}
-		t = &taskMoney{submitted: r.T, est: r.Est}
+		t = &taskMoney{window: len(l.windows), est: r.Est}
 		l.tasks[r.Task] = t
 	}
+	// A bill is never taken back: a later record without a cost (a failed
+	// retry's bookkeeping, a succeeded found after Runware forgot the task)
+	// keeps what was billed.
 	switch r.Ev {
 	case evSucceeded, evUndelivered:
-		t.state, t.cost = moneyBilled, r.Cost
+		t.bill(r.Cost, r.CostReported)
 	case evFailed:
-		switch {
-		case !r.Billed:
+		if r.Billed {
+			t.bill(r.Cost, false)
+		} else if t.state == moneyOpen {
 			t.state = moneyFree
-		case r.Cost > 0:
-			t.state, t.cost = moneyBilled, r.Cost
-		case t.state != moneyBilled:
-			t.state, t.cost = moneyBilled, t.est
 		}
 	case evForgotten:
-		t.state = moneyFree
+		if t.state == moneyOpen {
+			t.state = moneyFree
+		}
 	}
+}
+
+// bill records a task's cost; a zero cost Runware did not report keeps a
+// known cost, else counts the estimate.
+func (t *taskMoney) bill(cost kling.Price, reported bool) {
+	switch {
+	case cost > 0 || reported:
+		t.cost = cost
+	case t.state != moneyBilled:
+		t.cost = t.est
+	}
+	t.state = moneyBilled
 }
 
 // Window is a budget window as the journal has it.
@@ -82,6 +99,7 @@ type Window struct {
 	Start, End time.Time   // zero: no window is open
 	Spent      kling.Price // billed to tasks submitted in the window
 	Reserved   kling.Price // estimates of its tasks that may still be billed
+	index      int         // its place among the journal's windows, from 1 (0: none yet)
 }
 
 // Open reports whether the window is open at now.
@@ -95,13 +113,13 @@ func (l *ledger) window(now time.Time, length time.Duration) Window {
 	if len(l.windows) == 0 {
 		return Window{}
 	}
-	w := Window{Start: l.windows[len(l.windows)-1]}
+	w := Window{Start: l.windows[len(l.windows)-1], index: len(l.windows)}
 	w.End = w.Start.Add(length)
 	if !w.Open(now) {
 		return Window{}
 	}
 	for _, t := range l.tasks {
-		if t.submitted.Before(w.Start) {
+		if t.window != w.index {
 			continue
 		}
 		switch t.state {
@@ -118,8 +136,17 @@ func (l *ledger) window(now time.Time, length time.Duration) Window {
 // and may still be billed: its estimate is already counted in w.Reserved.
 func (l *ledger) inWindow(task string, w Window) (*taskMoney, bool) {
 	t := l.tasks[task]
-	if t == nil || w.Start.IsZero() || t.submitted.Before(w.Start) || t.state != moneyOpen {
+	if t == nil || w.index == 0 || t.window != w.index || t.state != moneyOpen {
 		return nil, false
 	}
 	return t, true
+}
+
+// countsElsewhere reports whether task was submitted in another (earlier)
+// budget window than w: it counts there, not in w. A task from before any
+// window record (a journal older than the ledger) counts wherever it is
+// resumed.
+func (l *ledger) countsElsewhere(task string, w Window) bool {
+	t := l.tasks[task]
+	return t != nil && t.window > 0 && t.window != w.index
 }

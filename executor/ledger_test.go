@@ -4,6 +4,7 @@ import (
 	"context"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -135,4 +136,105 @@ func TestMaxFailuresStopsSubmissions(t *testing.T) {
 
 func permTaskErr(code, msg string) error {
 	return &runware.Error{Class: runware.Permanent, Code: code, Message: msg, Terminal: true}
+}
+
+// A billed task stays billed: a later failed record without a cost (an
+// input failure while redoing the job, whose report still names the old
+// task) does not free it.
+func TestLedgerBillNeverTakenBack(t *testing.T) {
+	e := newEnv(t, 1)
+	clk := &clock{t: time.Date(2026, 12, 8, 1, 0, 0, 0, time.UTC)}
+	e.opt.Now, e.plan.Budget = clk.now, 10*462
+	e.run(context.Background())
+	e.sink.del("job-000.mp4") // output lost: the next run redoes it
+	e.opt.Inputs = fakeInputs{fail: true}
+	clk.add(time.Minute)
+	e.run(context.Background())
+	if w := e.journal().money.window(clk.now(), e.plan.BudgetWindow); w.Spent != 462 {
+		t.Errorf("window spent %s after a failed redo, want $0.0462", w.Spent)
+	}
+}
+
+// A resumed undelivered task (billed $0.0500 by an earlier run) that
+// Runware forgot but whose output is found keeps its reported cost.
+func TestLedgerGoneDeliveredKeepsCost(t *testing.T) {
+	e := newEnv(t, 1)
+	clk := &clock{t: time.Date(2026, 12, 8, 1, 0, 0, 0, time.UTC)}
+	e.opt.Now, e.plan.Budget = clk.now, 10*462
+	e.seedAt(clk.now().Add(-time.Hour), record{Ev: evWindow, Budget: 10 * 462},
+		record{Ev: evSubmitting, Job: "job-000", Task: crashedUUID, FP: "fp-job-000", Est: 462},
+		record{Ev: evAccepted, Job: "job-000", Task: crashedUUID},
+		record{Ev: evUndelivered, Job: "job-000", Task: crashedUUID, Cost: 500, CostReported: true})
+	e.sink.put("job-000.mp4", 1234, "video/mp4") // Runware's PUT did land
+	rep := e.run(context.Background())           // the fake answers taskNotFound
+	if j := rep.Jobs[0]; j.State != StateSucceeded || j.Actual != 500 || j.Billed {
+		t.Fatalf("job %+v: succeeded, cost $0.0500, billed by the earlier run", j)
+	}
+	if w := e.journal().money.window(clk.now(), e.plan.BudgetWindow); w.Spent != 500 {
+		t.Errorf("window spent %s, want $0.0500", w.Spent)
+	}
+}
+
+// Window membership is by journal position: submissions whose clock
+// reading came before the one that opened the window (preempted between
+// Now and the journal) are still in it, so the ledger counts every task.
+func TestLedgerWindowByPosition(t *testing.T) {
+	e := newEnv(t, 16)
+	e.plan.Concurrency, e.plan.Budget = 16, 100*462
+	var calls atomic.Int64
+	base := time.Date(2026, 12, 8, 1, 0, 0, 0, time.UTC)
+	e.opt.Now = func() time.Time {
+		n := calls.Add(1)
+		ts := base.Add(time.Duration(n) * time.Microsecond)
+		time.Sleep(time.Duration(16-n%16) * time.Millisecond) // reorder the goroutines
+		return ts
+	}
+	e.run(context.Background())
+	w := e.journal().money.window(base.Add(time.Hour), e.plan.BudgetWindow)
+	if got, want := w.Spent+w.Reserved, kling.Price(e.api.accepted()*462); got != want || e.api.accepted() != 16 {
+		t.Errorf("ledger counts %s in the window for %d accepted tasks (%s)", got, e.api.accepted(), want)
+	}
+}
+
+// A task left in flight by last night counts in last night's window,
+// whichever invocation resumes it: tonight's invocations all agree on
+// tonight's spend, and tonight's budget pays for tonight's tasks.
+func TestLedgerEarlierWindowTask(t *testing.T) {
+	e := newEnv(t, 4)
+	clk := &clock{t: time.Date(2026, 12, 8, 1, 0, 0, 0, time.UTC)}
+	e.opt.Now = clk.now
+	e.plan.Budget, e.plan.Concurrency = 2*462, 1
+	e.seedAt(clk.now().Add(-30*time.Hour), record{Ev: evWindow, Budget: 2 * 462},
+		record{Ev: evSubmitting, Job: "job-000", Task: crashedUUID, FP: "fp-job-000", Est: 462},
+		record{Ev: evAccepted, Job: "job-000", Task: crashedUUID})
+	e.preAccept(0, crashedUUID)
+	a := e.run(context.Background())
+	clk.add(time.Hour)
+	b := e.run(context.Background())
+	if a.Window.Spent != 2*462 || b.Window.Spent != a.Window.Spent || e.api.accepted() != 3 {
+		t.Errorf("window A %s, B %s; tasks %d (want 1 resumed + 2 new)", a.Window.Spent, b.Window.Spent, e.api.accepted())
+	}
+	if j := jobByID(t, a, "job-000"); j.State != StateSucceeded || !j.Billed {
+		t.Errorf("resumed job %+v", j)
+	}
+	if m := e.journal().money.tasks[crashedUUID]; m.window != 1 || m.state != moneyBilled {
+		t.Errorf("last night's task %+v: billed in window 1", m)
+	}
+}
+
+// Tasks the sandbox forgets (ForgetInflight) bill nothing and hold no
+// reservation: the rehearsal's budget is all for its new tasks.
+func TestLedgerForgottenTasksFree(t *testing.T) {
+	e := newEnv(t, 4)
+	clk := &clock{t: time.Date(2026, 12, 8, 1, 0, 0, 0, time.UTC)}
+	e.opt.Now = clk.now
+	e.plan.Budget, e.plan.Concurrency = 4*462, 1
+	e.opt.ForgetInflight = true
+	e.seedAt(clk.now().Add(-time.Hour), record{Ev: evWindow, Budget: 4 * 462},
+		record{Ev: evSubmitting, Job: "job-000", Task: crashedUUID, FP: "fp-job-000", Est: 462},
+		record{Ev: evSubmitting, Job: "job-001", Task: "22222222-2222-4222-8222-222222222222", FP: "fp-job-001", Est: 462})
+	rep := e.run(context.Background())
+	if rep.StoppedBy != "" || e.api.accepted() != 4 {
+		t.Errorf("stopped %q with %d of 4 budgeted jobs", rep.StoppedBy, e.api.accepted())
+	}
 }

@@ -52,21 +52,18 @@ func Run(ctx context.Context, plan *planner.Plan, opt Options) (*Report, error) 
 	if err != nil {
 		return nil, fmt.Errorf("executor: %w", err)
 	}
-	win := data.money.window(opt.Now(), plan.BudgetWindow)
-	if opt.NewWindow {
-		win = Window{}
-	}
 	r := &runner{
 		plan: plan, opt: opt, log: opt.Logger, j: j,
 		scrub: scrubber{secrets: opt.Secrets},
-		money: &data.money, win: win,
-		bud: &budget{limit: plan.Budget, spent: win.Spent, reserved: win.Reserved},
+		money: &data.money,
 	}
 	r.report.Warnings = data.warnings
 	for _, w := range data.warnings {
 		r.log.Warn("journal torn tail ignored", "warning", w)
 	}
 	r.decideAll(jobs, data)
+	r.win, r.winCount = startWindow(data, r.forgotten, opt, plan)
+	r.bud = &budget{limit: plan.Budget, spent: r.win.Spent, reserved: r.win.Reserved}
 	r.maxFailures = plan.MaxFailures.Of(len(r.works))
 	r.run(ctx)
 	if err := j.close(); err != nil && r.report.StoppedBy != StopInternal {
@@ -92,8 +89,9 @@ type runner struct {
 
 	deadlineHit bool
 
-	winMu sync.Mutex
-	win   Window // the budget window (opened by the run's first submission when none is)
+	winMu    sync.Mutex
+	win      Window // the budget window (opened by the run's first submission when none is)
+	winCount int    // window records in the journal
 
 	failures    atomic.Int64 // jobs this run ended failed or undelivered
 	maxFailures int          // plan.MaxFailures of the selected jobs; -1: no limit
@@ -114,12 +112,27 @@ type work struct {
 	known    bool        // the journal saw it submitted: outputs at its keys are ours
 	held     bool        // reserved stays counted: the current task may have been billed, cost unknown
 	billed   bool        // its current task's cost is already recorded (resumed undelivered)
+	outside  bool        // its current task was submitted in an earlier budget window and counts there
 	copy     bool        // outputs must be copied from videoURL, a Stat is no proof
 }
 
 // decideAll decides the action for every selected job.
 func (r *runner) decideAll(jobs []*planner.Job, data *journalData) {
 	r.works, r.forgotten = selectWork(jobs, data, r.opt)
+}
+
+// startWindow is the budget window a run (or its forecast) starts in: the
+// one open now, or none (NewWindow, or the last one ended). Tasks the
+// sandbox forgets (selectWork's forgotten records) are folded in first:
+// they bill nothing.
+func startWindow(data *journalData, forgotten []record, opt Options, plan *planner.Plan) (Window, int) {
+	for _, f := range forgotten {
+		data.money.add(f)
+	}
+	if opt.NewWindow {
+		return Window{}, len(data.money.windows)
+	}
+	return data.money.window(opt.Now(), plan.BudgetWindow), len(data.money.windows)
 }
 
 // selectWork decides what a run does with each selected job, given the
@@ -179,6 +192,9 @@ func (r *runner) run(ctx context.Context) {
 	if !r.record(nil, r.plannedRecords()...) {
 		return
 	}
+	if r.opt.NewWindow && !r.ensureWindow(r.opt.Now(), "opened by --new-window") {
+		return
+	}
 	g := new(errgroup.Group)
 	g.SetLimit(r.plan.Concurrency)
 	for _, pass := range []bool{true, false} {
@@ -204,9 +220,6 @@ func (r *runner) run(ctx context.Context) {
 // fingerprint changed while they were still unsubmitted.
 func (r *runner) plannedRecords() []record {
 	recs := []record{{T: r.opt.Now(), Ev: evRun, Run: r.plan.Name, Budget: r.plan.Budget}}
-	if r.opt.NewWindow {
-		recs = append(recs, r.openWindow(r.opt.Now(), "opened by --new-window")...)
-	}
 	for _, f := range r.forgotten {
 		f.T = r.opt.Now()
 		recs = append(recs, f)
@@ -219,16 +232,24 @@ func (r *runner) plannedRecords() []record {
 	return recs
 }
 
-// openWindow opens a budget window at now unless one is open, returning
-// the record that says so (journalled with the submission that opens it).
-func (r *runner) openWindow(now time.Time, why string) []record {
+// ensureWindow makes sure a budget window is open at now before a
+// submission, journalling a new one when none is (or, with a reason, in
+// any case). The record is durable before ensureWindow returns, and other
+// submissions wait for it, so every submitting record after it in the
+// journal is in the window (ledger.go). false: the journal failed. The
+// budget is not reset when a window ends during a run: conservative.
+func (r *runner) ensureWindow(now time.Time, why string) bool {
 	r.winMu.Lock()
 	defer r.winMu.Unlock()
 	if r.win.Open(now) && why == "" {
-		return nil
+		return true
 	}
-	r.win = Window{Start: now, End: now.Add(r.plan.BudgetWindow)}
-	return []record{{T: now, Ev: evWindow, Budget: r.plan.Budget, Msg: why}}
+	if !r.record(nil, record{T: now, Ev: evWindow, Budget: r.plan.Budget, Msg: why}) {
+		return false
+	}
+	r.winCount++
+	r.win = Window{Start: now, End: now.Add(r.plan.BudgetWindow), index: r.winCount}
+	return true
 }
 
 // windowName says which budget window the run counts against.

@@ -148,9 +148,17 @@ func apiError(e rawError, status int, key string) *Error {
 		Class:         Classify(e.Code, status),
 		Code:          e.Code,
 		Message:       redactKey(msg, key),
-		Parameter:     parameterString(e.Parameter),
-		AllowedValues: allowedValuesList(e.AllowedValues),
+		Parameter:     redactKey(parameterString(e.Parameter), key),
+		AllowedValues: redactAll(allowedValuesList(e.AllowedValues), key),
 		HTTPStatus:    status,
 		TaskUUID:      e.TaskUUID,
 	}
+}
+
+// redactAll redacts key from every value: a server may echo anything.
+func redactAll(vs []string, key string) []string {
+	for i, v := range vs {
+		vs[i] = redactKey(v, key)
+	}
+	return vs
 }

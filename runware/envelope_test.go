@@ -1,6 +1,7 @@
 package runware
 
 import (
+	"fmt"
 	"reflect"
 	"testing"
 )
@@ -88,7 +89,7 @@ func TestParseEnvelopeShapes(t *testing.T) {
 }
 
 func TestAPIErrorRedactsKeyAndKeepsProviderDetail(t *testing.T) {
-	env, err := parseEnvelope([]byte(`{"errors":[{"code":"invalidApiKey","message":"key sk-SECRET is not valid","responseContent":{"message":"upstream said no"}}]}`))
+	env, err := parseEnvelope([]byte(`{"errors":[{"code":"invalidApiKey","message":"key sk-SECRET is not valid","parameter":"apiKey=sk-SECRET","allowedValues":["sk-SECRET"],"responseContent":{"message":"upstream said no"}}]}`))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -98,5 +99,8 @@ func TestAPIErrorRedactsKeyAndKeepsProviderDetail(t *testing.T) {
 	}
 	if e.Class != Fatal {
 		t.Errorf("class %v, want fatal", e.Class)
+	}
+	if contains(e.Parameter, "sk-SECRET") || contains(fmt.Sprint(e.AllowedValues), "sk-SECRET") {
+		t.Errorf("key echoed in parameter %q or allowed values %q", e.Parameter, e.AllowedValues)
 	}
 }

@@ -185,8 +185,10 @@ func writeReport(path string, rep *executor.Report, code int) error {
 
 // checkBalance stops the run (exit 4, nothing submitted) when the account
 // balance Runware reported cannot pay for what the run will submit within
-// its budget: the forecast's fitting jobs, outputs taken as done (the run
-// checks them itself). It returns -1 to go on.
+// its budget: the forecast's fitting jobs, with the outputs of succeeded
+// jobs taken as there (a Stat of every done job would double the run's
+// own; a missing one's redo is then not counted, and Runware's 402 still
+// stops the run). It returns -1 to go on.
 func checkBalance(ctx context.Context, p *planner.Plan, opt executor.Options, acct runware.Account, e env) int {
 	if !acct.HasBalance {
 		return -1
@@ -206,11 +208,11 @@ func checkBalance(ctx context.Context, p *planner.Plan, opt executor.Options, ac
 	return -1
 }
 
-// quoteRun quotes the jobs the run will submit (outputs taken as done:
-// the run checks them itself) and warns where Runware's price differs
-// from the rule.
+// quoteRun quotes the jobs the run will submit (with the outputs of
+// succeeded jobs checked, so a redo is quoted too) and warns where
+// Runware's price differs from the rule.
 func quoteRun(ctx context.Context, p *planner.Plan, opt executor.Options, deps *deps, e env) (executor.Quotes, error) {
-	opt.Dest = nil
+	opt.Dest = deps.sink
 	fc, err := executor.ForecastRun(ctx, p, opt)
 	if err != nil {
 		return nil, err
