@@ -42,6 +42,23 @@ func buildPlan(ctx context.Context, path string, f planFlags, needPrice bool, s3
 	return p, ExitOK
 }
 
+// load reads the flags' options and plans the manifest (plan and run
+// alike), printing the plan's warnings; a nil plan comes with its exit
+// code.
+func load(ctx context.Context, cmd, path string, f runFlags, e env) (executor.Options, *planner.Plan, *s3Client, int) {
+	opt, err := f.executorOptions()
+	if err != nil {
+		fmt.Fprintf(e.stderr, "dubline %s: %v\n", cmd, err)
+		return opt, nil, nil, ExitInvalid
+	}
+	s3 := &s3Client{}
+	p, code := buildPlan(ctx, path, f.plan, true, s3, e)
+	if p != nil {
+		printWarnings(p, e)
+	}
+	return opt, p, s3, code
+}
+
 // reportProblems prints manifest problems one per line and picks the code.
 func reportProblems(err error, e env) int {
 	var ds pipeline.Diags
@@ -101,17 +118,11 @@ func cmdPlan(ctx context.Context, args []string, e env) int {
 // next run will do, read from the journal with the run's selection, priced
 // where it submits.
 func planCommand(ctx context.Context, path string, f runFlags, e env) int {
-	opt, err := f.executorOptions()
-	if err != nil {
-		fmt.Fprintf(e.stderr, "dubline plan: %v\n", err)
-		return ExitInvalid
-	}
-	s3 := &s3Client{}
-	p, code := buildPlan(ctx, path, f.plan, true, s3, e)
+	opt, p, s3, code := load(ctx, "plan", path, f, e)
 	if p == nil {
 		return code
 	}
-	printWarnings(p, e)
+	var err error
 	opt.StateDir = stateDir(p.ManifestDir, f)
 	opt.ForgetInflight = f.sel.sandbox
 	if !f.plan.offline {

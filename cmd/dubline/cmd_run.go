@@ -72,17 +72,10 @@ func cmdRun(ctx context.Context, args []string, e env) int {
 	if f.dryRun {
 		return planCommand(ctx, path, f, e)
 	}
-	opt, err := f.executorOptions()
-	if err != nil {
-		fmt.Fprintf(e.stderr, "dubline run: %v\n", err)
-		return ExitInvalid
-	}
-	s3 := &s3Client{}
-	p, code := buildPlan(ctx, path, f.plan, true, s3, e)
+	opt, p, s3, code := load(ctx, "run", path, f, e)
 	if p == nil {
 		return code
 	}
-	printWarnings(p, e)
 	// The selection is checked before anything is wired, so that a typo
 	// in --ids costs no preflight; Run checks it again the same way.
 	if _, err := opt.Selection.Jobs(p); err != nil {

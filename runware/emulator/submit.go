@@ -13,11 +13,7 @@ import (
 // submitVideo validates and accepts a videoInference task and starts its
 // generation; the ack carries only taskType and taskUUID.
 func (e *Emulator) submitVideo(f fields, base string) (any, *apiError) {
-	id, ae := taskUUIDOf(f)
-	if ae != nil {
-		return nil, ae
-	}
-	req, ae := validateVideo(f, id)
+	id, req, ae := readVideo(f)
 	if ae != nil {
 		return nil, ae
 	}
@@ -50,16 +46,22 @@ func (e *Emulator) submitVideo(f fields, base string) (any, *apiError) {
 	return map[string]any{"taskType": kling.TaskType, "taskUUID": id}, nil
 }
 
+// readVideo reads a videoInference task's taskUUID and checks the request.
+func readVideo(f fields) (string, videoReq, *apiError) {
+	id, ae := taskUUIDOf(f)
+	if ae != nil {
+		return "", videoReq{}, ae
+	}
+	req, ae := validateVideo(f, id)
+	return id, req, ae
+}
+
 // dryRun answers a videoInference sent with X-Runware-Dry-Run: 1: the
 // request is validated and its inputs fetched and probed, and the reply
 // carries the cost (the price rule times Options.DryRunFactor), without a
 // task, a bill or a taskUUID being used up.
 func (e *Emulator) dryRun(f fields, base string) (any, *apiError) {
-	id, ae := taskUUIDOf(f)
-	if ae != nil {
-		return nil, ae
-	}
-	req, ae := validateVideo(f, id)
+	id, req, ae := readVideo(f)
 	if ae != nil {
 		return nil, ae
 	}
