@@ -291,3 +291,38 @@ func TestDeadline(t *testing.T) {
 		t.Error("want an error")
 	}
 }
+
+func TestParseThreshold(t *testing.T) {
+	for _, c := range []struct {
+		in      string
+		ok      bool
+		of100   int // allowed failures among 100 selected jobs
+		of7     int
+		display string
+	}{
+		{"5", true, 5, 5, "5"},
+		{"0", true, 0, 0, "0"},
+		{"10%", true, 10, 0, "10%"},
+		{"2.5%", true, 2, 0, "2.5%"},
+		{"100%", true, 100, 7, "100%"},
+		{"101%", false, 0, 0, ""},
+		{"1.5", false, 0, 0, ""},
+		{"-1", false, 0, 0, ""},
+		{"many", false, 0, 0, ""},
+	} {
+		th, err := ParseThreshold(c.in)
+		if (err == nil) != c.ok {
+			t.Errorf("ParseThreshold(%q) error %v, want ok %t", c.in, err, c.ok)
+			continue
+		}
+		if !c.ok {
+			continue
+		}
+		if th.Of(100) != c.of100 || th.Of(7) != c.of7 || th.String() != c.display {
+			t.Errorf("%q: Of(100) %d Of(7) %d String %q", c.in, th.Of(100), th.Of(7), th.String())
+		}
+	}
+	if (Threshold{}).Of(10) != -1 {
+		t.Error("the zero Threshold must be no limit")
+	}
+}
