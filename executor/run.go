@@ -62,6 +62,7 @@ func Run(ctx context.Context, plan *planner.Plan, opt Options) (*Report, error) 
 		r.log.Warn("journal torn tail ignored", "warning", w)
 	}
 	r.decideAll(jobs, data)
+	teach(opt.API, data)
 	r.win, r.winCount = startWindow(data, r.forgotten, opt, plan)
 	r.bud = &budget{limit: plan.Budget, spent: r.win.Spent, reserved: r.win.Reserved}
 	r.maxFailures = plan.MaxFailures.Of(len(r.works))
@@ -320,4 +321,31 @@ func (r *runner) finishReport(ctx context.Context) {
 		by, msg = StopDeadline, "plan deadline "+r.plan.Deadline.Format(time.RFC3339)+" reached"
 	}
 	r.report.StoppedBy, r.report.FatalError = by, msg
+}
+
+// Learner is an API whose poll schedule can learn render times from
+// earlier runs (*runware.Client).
+type Learner interface {
+	Learn(renderTimes []time.Duration)
+}
+
+// teach gives the API the time from submission to success of the jobs
+// the journal saw succeed (the latest 64: render times drift): the poll
+// schedule then starts trained. They include delivery, so they are upper
+// bounds.
+func teach(api API, data *journalData) {
+	l, ok := api.(Learner)
+	if !ok {
+		return
+	}
+	var d []time.Duration
+	for i := len(data.order) - 1; i >= 0 && len(d) < 64; i-- {
+		s := data.states[data.order[i]]
+		if s.State == StateSucceeded && !s.Started.IsZero() && s.Finished.After(s.Started) {
+			d = append(d, s.Finished.Sub(s.Started))
+		}
+	}
+	if len(d) > 0 {
+		l.Learn(d)
+	}
 }

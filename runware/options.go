@@ -22,10 +22,17 @@ type Options struct {
 	MaxBatch    int           // tasks per POST, for submits and polls (default 50)
 	BatchWindow time.Duration // how long a submit waits to gather a batch (default 10ms)
 
-	PollInitialDelay time.Duration // first poll after Wait starts (default 15s)
-	PollInterval     time.Duration // base interval after the first poll (default 2s), then x1.5 with jitter
-	PollMaxInterval  time.Duration // interval cap (default 15s)
-	PollRoundGap     time.Duration // minimum time between poll rounds (default PollInterval/2)
+	// The poll schedule (schedule.go): until it has learned render times,
+	// a task is first polled PollInitialDelay after Wait starts (default
+	// 1s), then at PollInterval (default 1s) growing x1.5 with jitter up
+	// to PollMaxInterval (default 10s), which also caps the learned
+	// schedule's intervals. PollRoundGap is the least time between two poll
+	// rounds (default 500ms): at most 2 rounds a second, each one request
+	// per MaxBatch tasks due.
+	PollInitialDelay time.Duration
+	PollInterval     time.Duration
+	PollMaxInterval  time.Duration
+	PollRoundGap     time.Duration
 
 	RequestTimeout time.Duration // per HTTP request (default 60s)
 	// Retry bounds the transport retries of a submit, upload or ping
@@ -40,9 +47,10 @@ type Options struct {
 const (
 	DefaultMaxBatch         = 50
 	DefaultBatchWindow      = 10 * time.Millisecond
-	DefaultPollInitialDelay = 15 * time.Second
-	DefaultPollInterval     = 2 * time.Second
-	DefaultPollMaxInterval  = 15 * time.Second
+	DefaultPollInitialDelay = time.Second
+	DefaultPollInterval     = time.Second
+	DefaultPollMaxInterval  = 10 * time.Second
+	DefaultPollRoundGap     = 500 * time.Millisecond
 	DefaultRequestTimeout   = 60 * time.Second
 )
 
@@ -73,7 +81,7 @@ func (o Options) withDefaults() Options {
 	if o.PollMaxInterval < o.PollInterval {
 		o.PollMaxInterval = o.PollInterval
 	}
-	setDefault(&o.PollRoundGap, o.PollInterval/2)
+	setDefault(&o.PollRoundGap, min(DefaultPollRoundGap, o.PollInterval/2))
 	setDefault(&o.RequestTimeout, DefaultRequestTimeout)
 	setDefault(&o.Retry.Attempts, DefaultRetry.Attempts)
 	setDefault(&o.Retry.Initial, DefaultRetry.Initial)

@@ -13,6 +13,9 @@ import (
 type waiter struct {
 	uuid      string
 	n         int
+	start     time.Time     // when Wait began: render times are measured from it
+	polledAt  time.Time     // when the last poll of it was sent
+	busyAt    time.Time     // when the last poll that found it processing was sent
 	due       time.Time     // next poll
 	notBefore time.Time     // no poll before this (a Retry-After); zero: none
 	interval  time.Duration // the interval applied after the next poll
@@ -39,8 +42,10 @@ type poller struct {
 	add       chan *waiter
 	remove    chan *waiter
 	results   chan pollOutcome
+	prior     chan []time.Duration
 	tasks     map[string]*waiter
 	lastRound time.Time
+	sched     schedule
 }
 
 func newPoller(c *Client) *poller {
@@ -49,7 +54,18 @@ func newPoller(c *Client) *poller {
 		add:     make(chan *waiter),
 		remove:  make(chan *waiter),
 		results: make(chan pollOutcome),
+		prior:   make(chan []time.Duration),
 		tasks:   make(map[string]*waiter),
+		sched:   schedule{o: &c.o},
+	}
+}
+
+// Learn gives the poll schedule render times seen before (earlier runs of
+// the same jobs), so that it is trained from the first task.
+func (c *Client) Learn(renderTimes []time.Duration) {
+	select {
+	case c.poll.prior <- renderTimes:
+	case <-c.ctx.Done():
 	}
 }
 
@@ -65,11 +81,10 @@ func (c *Client) Wait(ctx context.Context, taskUUID string, numberResults int) (
 	if numberResults < 1 {
 		numberResults = 1
 	}
-	now := time.Now()
 	w := &waiter{
 		uuid:     taskUUID,
 		n:        numberResults,
-		due:      now.Add(c.o.PollInitialDelay),
+		start:    time.Now(),
 		interval: c.o.PollInterval,
 		done:     make(chan waitOutcome, 1),
 	}
@@ -108,7 +123,12 @@ func (p *poller) run() {
 				w.done <- waitOutcome{err: fmt.Errorf("runware: task %s is already being waited for", w.uuid)}
 				continue
 			}
+			w.due = w.start.Add(p.sched.first())
 			p.tasks[w.uuid] = w
+		case d := <-p.prior:
+			for _, x := range d {
+				p.sched.observe(x-x/10, x)
+			}
 		case w := <-p.remove:
 			if p.tasks[w.uuid] == w {
 				delete(p.tasks, w.uuid)
@@ -155,6 +175,7 @@ func (p *poller) tick(now time.Time) {
 		if w.inPoll || w.due.After(horizon) || now.Before(w.notBefore) {
 			continue
 		}
+		w.polledAt = now
 		if w.solo {
 			p.dispatch([]*waiter{w})
 			continue
@@ -241,6 +262,13 @@ func (p *poller) apply(o pollOutcome, now time.Time) {
 			continue
 		}
 		if res := successResult(w.uuid, its); len(res.Items) >= w.n {
+			lo := time.Duration(0)
+			if !w.busyAt.IsZero() {
+				lo = w.busyAt.Sub(w.start)
+			}
+			if p.sched.observe(lo, w.polledAt.Sub(w.start)) {
+				p.retrain(now)
+			}
 			p.finish(w, waitOutcome{res: res})
 			continue
 		}
@@ -248,7 +276,8 @@ func (p *poller) apply(o pollOutcome, now time.Time) {
 			p.requestFailed(w, len(o.chunk), withTask(reqErr, w.uuid), now)
 			continue
 		}
-		w.solo = false          // a clean answer: back to shared polls
+		w.solo = false // a clean answer: back to shared polls
+		w.busyAt = w.polledAt
 		p.reschedule(w, now, 0) // processing, unknown status, or not mentioned
 	}
 }
@@ -308,11 +337,16 @@ func (p *poller) requestFailed(w *waiter, chunkLen int, e *Error, now time.Time)
 	p.reschedule(w, now, e.RetryAfter)
 }
 
-// reschedule plans w's next poll after the current interval (with ±20 %
-// jitter) and not before a server's Retry-After (capped at Options.Retry.Max).
+// reschedule plans w's next poll as the schedule says (untrained, with
+// ±20 % jitter so that tasks started together spread out) and not before a
+// server's Retry-After (capped at Options.Retry.Max).
 func (p *poller) reschedule(w *waiter, now time.Time, retryAfter time.Duration) {
 	w.inPoll = false
-	w.due = now.Add(p.c.jitter.spread(w.interval, 0.2))
+	d := p.sched.after(now.Sub(w.start), &w.interval)
+	if !p.sched.trained() {
+		d = p.c.jitter.spread(d, 0.2)
+	}
+	w.due = now.Add(d)
 	w.notBefore = time.Time{}
 	if retryAfter > 0 {
 		w.notBefore = now.Add(min(retryAfter, p.c.o.Retry.Max))
@@ -320,7 +354,19 @@ func (p *poller) reschedule(w *waiter, now time.Time, retryAfter time.Duration) 
 			w.due = w.notBefore
 		}
 	}
-	w.interval = nextPollInterval(w.interval, p.c.o.PollMaxInterval)
+}
+
+// retrain moves the next poll of every waiting task to where the newly
+// trained schedule puts it (an untrained back-off may have put it late).
+func (p *poller) retrain(now time.Time) {
+	for _, w := range p.tasks {
+		if w.inPoll || now.Before(w.notBefore) {
+			continue
+		}
+		age := now.Sub(w.start)
+		w.interval = p.sched.hot
+		w.due = now.Add(p.sched.after(age, &w.interval))
+	}
 }
 
 func (p *poller) finish(w *waiter, o waitOutcome) {

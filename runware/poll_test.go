@@ -585,3 +585,65 @@ func TestPollSchedule(t *testing.T) {
 		}
 	})
 }
+
+// Trained on finished tasks, the schedule does not poll a task before the
+// earliest plausible finish, polls it densely around the expected one
+// (every hotFraction of the median render time, at least PollRoundGap)
+// and finds it done within one hot interval. Renders here take 10 s.
+func TestPollScheduleLearns(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		const render = 10 * time.Second
+		var mu sync.Mutex
+		polls := map[string][]time.Duration{}
+		started := map[string]time.Time{}
+		_, c := newFake(t, func(n int, tasks []map[string]any, w http.ResponseWriter) {
+			mu.Lock()
+			defer mu.Unlock()
+			var data []any
+			for _, tk := range tasks {
+				id := tk["taskUUID"].(string)
+				age := time.Since(started[id])
+				polls[id] = append(polls[id], age)
+				if age >= render {
+					data = append(data, map[string]any{"taskType": "videoInference", "taskUUID": id, "status": "success",
+						"videoUUID": "v-" + id, "videoURL": "https://im.example/" + id + ".mp4"})
+				} else {
+					data = append(data, processing(id))
+				}
+			}
+			writeJSON(w, 200, map[string]any{"data": data})
+		}, func(o *Options) {
+			o.PollInitialDelay, o.PollInterval, o.PollMaxInterval, o.PollRoundGap = time.Second, time.Second, 10*time.Second, 100*time.Millisecond
+		})
+		wait := func(id string) {
+			mu.Lock()
+			started[id] = time.Now()
+			mu.Unlock()
+			if _, err := c.Wait(t.Context(), id, 1); err != nil {
+				t.Errorf("%s: %v", id, err)
+			}
+		}
+		// Train: minSamples tasks one after another (untrained back-off).
+		for i := range minSamples {
+			wait(fmt.Sprintf("train-%d", i))
+		}
+		wait("trained")
+		mu.Lock()
+		defer mu.Unlock()
+		p := polls["trained"]
+		hot := time.Duration(hotFraction * float64(render))
+		// The earliest plausible finish is the 10th percentile of the last
+		// "processing" poll of the training tasks (their untrained polls
+		// came at 1 s, 2 s, 3.5 s, ... so about 6-8 s), not the 1 s an
+		// untrained schedule starts at.
+		if p[0] < render*6/10 {
+			t.Errorf("first poll at %v, want no earlier than %v: the learned schedule waits for the earliest plausible finish", p[0], render*6/10)
+		}
+		if last := p[len(p)-1]; last < render || last > render+hot {
+			t.Errorf("found done at %v, want within %v of %v (polls %v)", last, hot, render, p)
+		}
+		if len(p) > 12 {
+			t.Errorf("%d polls %v: too many for one task", len(p), p)
+		}
+	})
+}

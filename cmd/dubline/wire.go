@@ -112,6 +112,7 @@ func apiClient(ctx context.Context, p *planner.Plan, f runFlags, e env, d *deps)
 		opt.URL, opt.APIKey = url, "sandbox"
 		// The sandbox answers in about a second: poll like it.
 		opt.PollInitialDelay, opt.PollInterval, opt.PollMaxInterval = 500*time.Millisecond, 250*time.Millisecond, time.Second
+		opt.PollRoundGap = 100 * time.Millisecond
 		fmt.Fprintf(e.stderr, "sandbox: Runware emulator at %s (no lip-sync is done, nothing is billed)\n", url)
 	} else {
 		key, _ := e.lookup("RUNWARE_API_KEY")
