@@ -13,6 +13,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -230,4 +231,57 @@ func BenchmarkFullCycle(b *testing.B) {
 		b.ReportMetric(cpu.Seconds()*1000/jobs, "cpu-ms/job")
 		b.ReportMetric(jobs/elapsed.Seconds(), "jobs/s")
 	}
+}
+
+// BenchmarkTenThousandInFlight: 10,000 tasks submitted at once and waited
+// for with the default options, 60 s generations (the emulator in a child
+// process). Reports API requests and client CPU per job, and the client
+// process's peak RSS with all 10,000 in flight.
+func BenchmarkTenThousandInFlight(b *testing.B) {
+	const jobs = 10000
+	base := startEmulatorChild(b, time.Minute)
+	for range b.N {
+		c, err := runware.New(runware.Options{URL: base + "/v1", APIKey: emuKey})
+		if err != nil {
+			b.Fatal(err)
+		}
+		var wg sync.WaitGroup
+		var failures atomic.Int64
+		cpu0, start := cpuTime(), time.Now()
+		for range jobs {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				t := benchTask(base)
+				_, err := c.Submit(context.Background(), t)
+				if err == nil {
+					_, err = c.Wait(context.Background(), t.TaskUUID, 1)
+				}
+				if err != nil {
+					failures.Add(1)
+				}
+			}()
+		}
+		wg.Wait()
+		cpu, elapsed := cpuTime()-cpu0, time.Since(start)
+		s := c.Stats()
+		c.Close()
+		if n := failures.Load(); n != 0 {
+			b.Fatalf("%d failures", n)
+		}
+		b.ReportMetric(float64(s.Requests)/jobs, "req/job")
+		b.ReportMetric(float64(s.PollRequests)/jobs, "pollreq/job")
+		b.ReportMetric(cpu.Seconds()*1000/jobs, "cpu-ms/job")
+		b.ReportMetric(float64(maxRSS())/(1<<20), "peakRSS-MiB")
+		b.ReportMetric(elapsed.Seconds(), "s-wall")
+	}
+}
+
+// maxRSS is this process's peak resident set in bytes (Linux: ru_maxrss in KiB).
+func maxRSS() int64 {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return ru.Maxrss * 1024
 }

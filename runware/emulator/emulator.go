@@ -28,6 +28,7 @@ type Emulator struct {
 	closed  bool
 	stats   Stats
 	limited bool        // the balance is limited
+	running int         // accepted videoInference tasks not finished (Options.Capacity)
 	balance kling.Price // remaining, when limited
 	known   map[string]bool
 	tasks   map[string]*task
@@ -50,6 +51,7 @@ type Stats struct {
 	BilledByUUID      map[string]kling.Price
 	WebhooksSent      int // webhook POSTs answered 2xx
 	DryRuns           int // videoInference tasks quoted (X-Runware-Dry-Run), never run nor billed
+	CapacityRefused   int // videoInference tasks refused with 429 above Options.Capacity
 }
 
 // blob is media stored by mediaStorage upload.

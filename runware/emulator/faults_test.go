@@ -323,3 +323,26 @@ func newSink(t *testing.T, f func(http.ResponseWriter, *http.Request)) string {
 	}))
 	return srv
 }
+
+// Capacity mode: while Capacity tasks run, a new videoInference is refused
+// with 429 rateLimitExceeded; once one finishes, the next is accepted.
+func TestCapacity(t *testing.T) {
+	v := newEnv(t, Options{Capacity: 2, Latency: 300 * time.Millisecond})
+	a, b, c := newID(), newID(), newID()
+	for _, id := range []string{a, b} {
+		if r := v.post(body(v.task(id))); r.Status != http.StatusOK {
+			t.Fatalf("task %s refused: %s", id, r.Raw)
+		}
+	}
+	r := v.post(body(v.task(c)))
+	if r.Status != http.StatusTooManyRequests || errField(r, "code") != "rateLimitExceeded" {
+		t.Fatalf("third task: %d %s", r.Status, r.Raw)
+	}
+	v.wait(a, 1)
+	if r := v.post(body(v.task(c))); r.Status != http.StatusOK {
+		t.Fatalf("after one finished: %d %s", r.Status, r.Raw)
+	}
+	if s := v.e.Stats(); s.CapacityRefused != 1 || s.TasksAccepted != 3 {
+		t.Errorf("stats %+v", s)
+	}
+}

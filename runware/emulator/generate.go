@@ -130,6 +130,7 @@ func (e *Emulator) succeedItem(t *task, it *item) {
 	}
 	if finished {
 		t.done = true
+		e.running--
 		e.stats.Succeeded++
 		e.maybeExpire(t)
 	}
@@ -145,6 +146,7 @@ func (e *Emulator) failTask(t *task, ae *apiError) {
 		return
 	}
 	t.fail, t.done = ae, true
+	e.running--
 	e.stats.Failed++
 	e.maybeExpire(t)
 	e.mu.Unlock()

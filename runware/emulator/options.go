@@ -23,7 +23,11 @@ type Options struct {
 	// DryRunFactor scales the cost a dry run (X-Runware-Dry-Run) quotes
 	// against the price rule, to rehearse a page that understates the
 	// price (0: 1).
-	DryRunFactor   float64
+	DryRunFactor float64
+	// Capacity, when > 0, refuses a videoInference task with 429
+	// rateLimitExceeded while Capacity tasks are running (a provider's
+	// concurrency limit).
+	Capacity       int
 	Latency        time.Duration // mean generation time per result (default 2s)
 	LatencyJitter  time.Duration // +- uniform jitter
 	QueueDelay     time.Duration // delay before "processing" work (input fetch) starts
@@ -100,6 +104,7 @@ func (o *Options) RegisterFlags(fs *flag.FlagSet) {
 		o.Latency = 2 * time.Second
 	}
 	fs.BoolVar(&o.BalanceObject, "balance-object", o.BalanceObject, `report the balance as {"amount": ...} instead of a number`)
+	fs.IntVar(&o.Capacity, "capacity", o.Capacity, "refuse videoInference tasks with 429 while this many are running (0: no limit)")
 	fs.Float64Var(&o.DryRunFactor, "dry-run-factor", o.DryRunFactor, "scale the cost dry runs quote against the price rule (0: 1)")
 	fs.BoolVar(&o.RefusePing, "refuse-ping", o.RefusePing, "answer the ping task with 400 unsupportedTaskType")
 	fs.DurationVar(&o.Latency, "latency", o.Latency, "mean generation time per result")

@@ -32,6 +32,13 @@ func (e *Emulator) submitVideo(f fields, base string) (any, *apiError) {
 		return nil, newErr(http.StatusPaymentRequired, "insufficientCredits",
 			fmt.Sprintf("Insufficient credits: balance %s, this task costs at least %s.", e.balance, least))
 	}
+	if e.o.Capacity > 0 && e.running >= e.o.Capacity {
+		e.stats.CapacityRefused++
+		ae := newErr(http.StatusTooManyRequests, "rateLimitExceeded",
+			fmt.Sprintf("Too many concurrent tasks: %d are running, the limit is %d.", e.running, e.o.Capacity))
+		return nil, ae
+	}
+	e.running++
 	t := e.newTask(req, base)
 	e.known[id] = true
 	e.tasks[id] = t
