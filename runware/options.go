@@ -25,7 +25,7 @@ type Options struct {
 	// The poll schedule (schedule.go): until it has learned render times,
 	// a task is first polled PollInitialDelay after Wait starts (default
 	// 1s), then at PollInterval (default 1s) growing x1.5 with jitter up
-	// to PollMaxInterval (default 10s), which also caps the learned
+	// to PollMaxInterval (default 5s), which also caps the learned
 	// schedule's intervals. PollRoundGap is the least time between two poll
 	// rounds (default 500ms): at most 2 rounds a second, each one request
 	// per MaxBatch tasks due.
@@ -49,7 +49,7 @@ const (
 	DefaultBatchWindow      = 10 * time.Millisecond
 	DefaultPollInitialDelay = time.Second
 	DefaultPollInterval     = time.Second
-	DefaultPollMaxInterval  = 10 * time.Second
+	DefaultPollMaxInterval  = 5 * time.Second
 	DefaultPollRoundGap     = 500 * time.Millisecond
 	DefaultRequestTimeout   = 60 * time.Second
 )

@@ -18,14 +18,15 @@ import (
 // percentile of lo, then every hot interval (hotFraction of the median
 // render time, at least PollRoundGap, at most PollMaxInterval) until the
 // 90th percentile of hi, then backing off x1.5 to PollMaxInterval. The
-// expected detection delay is half the hot interval: 1.5 % of the render
-// time. Samples come from this run's tasks and from Learn (earlier runs
+// expected detection delay is half the hot interval: 0.75 % of the render
+// time (the shell loop Runware's SDKs suggest, a poll every 2 s, averages
+// 1 s). Samples come from this run's tasks and from Learn (earlier runs
 // in the journal). PollRoundGap caps the rate of rounds (default 2 per
 // second); Retry-After and 429 still push polls back (poller.reschedule).
 const (
 	minSamples  = 5
 	maxSamples  = 256 // a ring: the schedule follows a drifting render time
-	hotFraction = 0.03
+	hotFraction = 0.015
 )
 
 // schedule learns render times; only the poller goroutine touches it.

@@ -58,7 +58,7 @@ func (f *runFlags) register(fs *flag.FlagSet) {
 	fs.BoolVar(&f.json, "json", false, "print the JSON report on stdout")
 	fs.BoolVar(&f.dryRun, "dry-run", false, "plan only (same as dubline plan)")
 	fs.DurationVar(&f.pollDelay, "poll-delay", 0, "until render times are learned, first poll of a job this long after submitting (default 1s; 0.5s with --sandbox)")
-	fs.DurationVar(&f.pollEvery, "poll-interval", 0, "until render times are learned, poll interval after the first poll, growing x1.5 to 10s (default 1s)")
+	fs.DurationVar(&f.pollEvery, "poll-interval", 0, "until render times are learned, poll interval after the first poll, growing x1.5 to 5s (default 1s)")
 }
 
 func cmdRun(ctx context.Context, args []string, e env) int {
