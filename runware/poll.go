@@ -110,8 +110,15 @@ func (c *Client) Wait(ctx context.Context, taskUUID string, numberResults int) (
 func (p *poller) run() {
 	timer := time.NewTimer(time.Hour)
 	defer timer.Stop()
+	// nextWake scans every task: it runs after rounds and answers only, not
+	// on each of 10,000 adds (an add can only bring the wake earlier; a
+	// removal leaves at worst an early, empty tick).
+	wake, rescan := time.Time{}, true
 	for {
-		timer.Reset(time.Until(p.nextWake()))
+		if rescan {
+			wake, rescan = p.nextWake(), false
+		}
+		timer.Reset(time.Until(wake))
 		select {
 		case <-p.c.ctx.Done():
 			for _, w := range p.tasks {
@@ -125,6 +132,9 @@ func (p *poller) run() {
 			}
 			w.due = w.start.Add(p.sched.first())
 			p.tasks[w.uuid] = w
+			if w.due.Before(wake) {
+				wake = w.due
+			}
 		case d := <-p.prior:
 			for _, x := range d {
 				p.sched.observe(x-x/10, x)
@@ -135,8 +145,10 @@ func (p *poller) run() {
 			}
 		case o := <-p.results:
 			p.apply(o, time.Now())
+			rescan = true
 		case now := <-timer.C:
 			p.tick(now)
+			rescan = true
 		}
 	}
 }
