@@ -14,6 +14,7 @@ import (
 
 	"github.com/dubline/dubline/kling"
 	"github.com/dubline/dubline/pipeline"
+	"github.com/dubline/dubline/planner"
 )
 
 // WriteTable prints the forecast for people: one row per selected job
@@ -199,7 +200,7 @@ func (f *Forecast) byTag() []tagTotal {
 	for _, fj := range f.Jobs {
 		tags := fj.Job.Tags
 		if len(tags) == 0 {
-			tags = []string{untagged}
+			tags = []string{planner.Untagged}
 		}
 		for _, t := range tags {
 			tt := m[t]
@@ -219,8 +220,8 @@ func (f *Forecast) byTag() []tagTotal {
 		out = append(out, *tt)
 	}
 	slices.SortFunc(out, func(a, b tagTotal) int {
-		if (a.Tag == untagged) != (b.Tag == untagged) {
-			if a.Tag == untagged {
+		if (a.Tag == planner.Untagged) != (b.Tag == planner.Untagged) {
+			if a.Tag == planner.Untagged {
 				return 1
 			}
 			return -1
@@ -229,9 +230,6 @@ func (f *Forecast) byTag() []tagTotal {
 	})
 	return out
 }
-
-// untagged is the tag total of jobs without tags (as planner.Plan.ByTag).
-const untagged = "(untagged)"
 
 // jsonForecast is the machine-readable forecast (`dubline plan --json`).
 // Money is given twice: as integer units of $0.0001 (exact) and as USD.

@@ -391,7 +391,7 @@ func (r *runner) record(w *work, recs ...record) bool {
 		if recs[i].T.IsZero() {
 			recs[i].T = r.opt.Now()
 		}
-		if w != nil && recs[i].Job == "" && recs[i].Ev != evWindow {
+		if w != nil && recs[i].Job == "" {
 			recs[i].Job = w.job.ID
 		}
 	}

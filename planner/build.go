@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"net/http"
 	"slices"
-	"sort"
 	"strconv"
 	"strings"
 	"sync"
@@ -234,7 +233,7 @@ func Build(ctx context.Context, m *pipeline.Manifest, opt Options) (*Plan, error
 	for i := range jobs {
 		p.Total += jobs[i].Estimate
 		if len(jobs[i].Tags) == 0 {
-			p.ByTag["(untagged)"] += jobs[i].Estimate
+			p.ByTag[Untagged] += jobs[i].Estimate
 		}
 		for _, t := range jobs[i].Tags {
 			p.ByTag[t] += jobs[i].Estimate
@@ -365,20 +364,8 @@ func dedupeTags(tags []string) []string {
 	return out
 }
 
+// Untagged is the ByTag entry of jobs without tags.
+const Untagged = "(untagged)"
+
 // OverBudget reports whether the plan's total exceeds its budget.
 func (p *Plan) OverBudget() bool { return p.Budget > 0 && p.Total > p.Budget }
-
-// Tags returns the plan's tags in order, "(untagged)" last.
-func (p *Plan) Tags() []string {
-	tags := make([]string, 0, len(p.ByTag))
-	for t := range p.ByTag {
-		if t != "(untagged)" {
-			tags = append(tags, t)
-		}
-	}
-	sort.Strings(tags)
-	if _, ok := p.ByTag["(untagged)"]; ok {
-		tags = append(tags, "(untagged)")
-	}
-	return tags
-}
